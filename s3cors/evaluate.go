@@ -1,0 +1,201 @@
+package s3cors
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// Kind tells a preflight from an actual request.
+type Kind uint8
+
+const (
+	// Actual is any request that is not OPTIONS: it goes on to the store.
+	Actual Kind = iota
+	// Preflight is an OPTIONS request, answered by the engine itself.
+	Preflight
+)
+
+// String returns "actual" or "preflight".
+func (k Kind) String() string {
+	if k == Preflight {
+		return "preflight"
+	}
+	return "actual"
+}
+
+// Result is the outcome of evaluating one request.
+type Result uint8
+
+const (
+	// Allowed: a rule matched; its headers are sent.
+	Allowed Result = iota
+	// Denied: the bucket has a configuration but no rule matched.
+	Denied
+	// NotConfigured: the bucket has no configuration (or does not exist).
+	NotConfigured
+	// NoOrigin: the request carries no Origin, so it is not cross-origin.
+	NoOrigin
+	// BadRequest: a preflight without a valid Access-Control-Request-Method
+	// or with an oversized Access-Control-Request-Headers.
+	BadRequest
+)
+
+var resultNames = [...]string{"allowed", "denied", "not_configured", "no_origin", "bad_request"}
+
+// String returns the result's lower-case name, as metrics label it.
+func (r Result) String() string {
+	if int(r) < len(resultNames) {
+		return resultNames[r]
+	}
+	return "result(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Decision is what the engine decided for one request. It is a value: the
+// evaluation allocates nothing beyond what the response headers need.
+type Decision struct {
+	// Kind is Preflight for OPTIONS, Actual otherwise.
+	Kind Kind
+	// Result is the outcome.
+	Result Result
+	// Rule is the index of the matched rule, -1 when none matched.
+	Rule int
+	// Error is the S3 error document a preflight is refused with; nil
+	// for an allowed preflight and for every actual request.
+	Error *Error
+
+	rule *compiledRule
+	acao []string
+	acah []string
+}
+
+// RuleID returns the ID of the matched rule, "" when it has none or no
+// rule matched.
+func (d *Decision) RuleID() string {
+	if d.rule == nil {
+		return ""
+	}
+	return d.rule.id
+}
+
+// Evaluate decides a request to a bucket governed by p (nil: no
+// configuration). object tells whether the request addresses an object
+// (a key after the bucket) or the bucket itself, which S3 reports in the
+// ResourceType of a refused preflight.
+func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
+	d := Decision{Rule: -1}
+	originLines := r.Header["Origin"]
+	origin := ""
+	if len(originLines) > 0 {
+		origin = originLines[0]
+	}
+	acrmLines, hasACRM := r.Header["Access-Control-Request-Method"]
+	acrm := ""
+	if hasACRM {
+		acrm = acrmLines[0]
+	}
+	if r.Method == http.MethodOptions {
+		d.Kind = Preflight
+		p.evaluatePreflight(&d, r, origin, acrm, hasACRM, object)
+		return d
+	}
+	switch {
+	case origin == "":
+		d.Result = NoOrigin
+	case p == nil || p.bucketMissing:
+		d.Result = NotConfigured
+	default:
+		method := r.Method
+		if hasACRM {
+			method = acrm
+		}
+		var req requestHeaders
+		req.parse(r.Header["Access-Control-Request-Headers"])
+		p.match(&d, originLines, origin, methodBit(method), &req)
+	}
+	return d
+}
+
+func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, origin, acrm string, hasACRM, object bool) {
+	methodField := acrm
+	if methodField == "" {
+		methodField = http.MethodOptions
+	}
+	switch {
+	case origin == "":
+		d.Result = NoOrigin
+		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", msgNoOrigin)
+		d.Error.CloseConnection = true
+		return
+	case p != nil && p.bucketMissing:
+		d.Result = NotConfigured
+		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgBucketNotFound,
+			Field{"Method", methodField}, Field{"ResourceType", resourceTypeBucket})
+		return
+	case p == nil:
+		d.Result = NotConfigured
+		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgNotEnabled,
+			Field{"Method", methodField}, Field{"ResourceType", resourceTypeBucket})
+		return
+	case !hasACRM:
+		d.Result = BadRequest
+		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: null")
+		return
+	case methodBit(acrm) == 0:
+		d.Result = BadRequest
+		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
+		return
+	}
+	var req requestHeaders
+	req.parse(r.Header["Access-Control-Request-Headers"])
+	if req.tooLarge {
+		d.Result = BadRequest
+		d.Error = errPreflight(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
+			"Your request header section exceeds the maximum allowed size.",
+			Field{"MaxSize", strconv.Itoa(MaxRequestHeadersLength)})
+		return
+	}
+	p.match(d, r.Header["Origin"], origin, methodBit(acrm), &req)
+	if d.Result == Denied {
+		resourceType := resourceTypeBucket
+		if object {
+			resourceType = resourceTypeObject
+		}
+		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgNotAllowed,
+			Field{"Method", acrm}, Field{"ResourceType", resourceType})
+	}
+}
+
+// match finds the first matching rule and prepares the values that
+// depend on the request: the echoed origin and the allowed headers.
+func (p *Policy) match(d *Decision, originLines []string, origin string, method uint8, req *requestHeaders) {
+	rule := p.firstMatch(origin, method, req)
+	if rule == nil {
+		d.Result = Denied
+		return
+	}
+	d.Result = Allowed
+	d.Rule = rule.index
+	d.rule = rule
+	switch {
+	case rule.anyStar:
+		d.acao = starValue
+	case rule.exactSet[origin] != nil:
+		d.acao = rule.exactSet[origin]
+	case len(originLines) == 1:
+		d.acao = originLines
+	default:
+		d.acao = []string{origin}
+	}
+	if req.present() {
+		d.acah = req.allowHeaders()
+	}
+}
+
+// Shared header values: never modified in place.
+var (
+	starValue          = []string{"*"}
+	trueValue          = []string{"true"}
+	zeroValue          = []string{"0"}
+	varyValue          = []string{"Origin, Access-Control-Request-Headers, Access-Control-Request-Method"}
+	varyValueFirstLine = varyValue[0]
+)

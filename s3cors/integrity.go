@@ -1,0 +1,187 @@
+package s3cors
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"net/http"
+	"strings"
+)
+
+// crc64NVME is CRC-64/NVME in Go's reflected form, as S3 computes
+// x-amz-checksum-crc64nvme.
+var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+
+// checksumAlgorithms are the x-amz-checksum-* headers S3 verifies, with
+// the size of their digest.
+var checksumAlgorithms = []struct {
+	name string // lower case, as in the header and x-amz-sdk-checksum-algorithm
+	size int
+	new  func() hash.Hash
+}{
+	{"crc32", 4, func() hash.Hash { return crc32.NewIEEE() }},
+	{"crc32c", 4, func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
+	{"crc64nvme", 8, func() hash.Hash { return crc64.New(crc64NVME) }},
+	{"sha1", sha1.Size, sha1.New},
+	{"sha256", sha256.Size, sha256.New},
+}
+
+// VerifyIntegrity checks a PutBucketCors body against its integrity
+// headers, as S3 does: one of Content-MD5 or an x-amz-checksum-* header is
+// required, and every one present must be well formed and match the body.
+func VerifyIntegrity(h http.Header, body []byte) *Error {
+	md5Value, hasMD5 := h["Content-Md5"]
+	if hasMD5 {
+		raw, err := base64.StdEncoding.DecodeString(md5Value[0])
+		if err != nil || len(raw) != md5.Size {
+			return &Error{Status: http.StatusBadRequest, Code: "InvalidDigest", Message: msgInvalidDigest,
+				Fields: []Field{{"Content-MD5", md5Value[0]}}}
+		}
+		sum := md5.Sum(body)
+		if string(sum[:]) != string(raw) {
+			return &Error{Status: http.StatusBadRequest, Code: "BadDigest", Message: msgBadDigest,
+				Fields: []Field{
+					{"ExpectedDigest", md5Value[0]},
+					{"CalculatedDigest", base64.StdEncoding.EncodeToString(sum[:])},
+				}}
+		}
+	}
+	found := 0
+	for _, alg := range checksumAlgorithms {
+		values, ok := h["X-Amz-Checksum-"+capitalize(alg.name)]
+		if !ok {
+			continue
+		}
+		found++
+		if found > 1 {
+			return errInvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		}
+		raw, err := base64.StdEncoding.DecodeString(values[0])
+		if err != nil || len(raw) != alg.size {
+			return errInvalidRequest("Value for x-amz-checksum-" + alg.name + " header is invalid.")
+		}
+		d := alg.new()
+		d.Write(body)
+		if string(d.Sum(nil)) != string(raw) {
+			return &Error{Status: http.StatusBadRequest, Code: "BadDigest",
+				Message: "The " + strings.ToUpper(alg.name) + " you specified did not match the calculated checksum."}
+		}
+	}
+	if sdkAlg := h.Get("X-Amz-Sdk-Checksum-Algorithm"); sdkAlg != "" && found == 0 && h.Get("X-Amz-Trailer") == "" {
+		return errInvalidRequest("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
+	}
+	if !hasMD5 && found == 0 {
+		return errInvalidRequest(msgMissingDigest)
+	}
+	return nil
+}
+
+// ChecksumAlgorithm reports whether name (any case) is an x-amz-checksum-*
+// algorithm S3 verifies, as x-amz-trailer may name one.
+func ChecksumAlgorithm(name string) bool {
+	for _, alg := range checksumAlgorithms {
+		if strings.EqualFold(name, "x-amz-checksum-"+alg.name) {
+			return true
+		}
+	}
+	return false
+}
+
+// capitalize turns "crc32c" into "Crc32c", the canonical header form.
+func capitalize(s string) string {
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// CheckExpectedOwner applies x-amz-expected-bucket-owner: a value that is
+// not a 12-digit account id is S3's InvalidBucketOwnerAWSAccountID, and
+// one that is not owner is AccessDenied. With no owner configured, any
+// expectation is refused, since it cannot be confirmed.
+func CheckExpectedOwner(h http.Header, owner string) *Error {
+	values, ok := h["X-Amz-Expected-Bucket-Owner"]
+	if !ok {
+		return nil
+	}
+	v := values[0]
+	if !isAccountID(v) {
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidBucketOwnerAWSAccountID",
+			Message: msgInvalidOwner + v + "]"}
+	}
+	if v != owner {
+		return ErrAccessDenied()
+	}
+	return nil
+}
+
+func isAccountID(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// crc32Base64 is the x-amz-checksum-crc32 value of body, for clients and
+// tests.
+func crc32Base64(body []byte) string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], crc32.ChecksumIEEE(body))
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// PutOptions says how DecodePut treats a PutBucketCors request.
+type PutOptions struct {
+	// Owner is the account id x-amz-expected-bucket-owner is checked against.
+	Owner string
+	// RequireIntegrity refuses a body with neither Content-MD5 nor an
+	// x-amz-checksum-* header, as S3 does; when false they are verified
+	// only when present.
+	RequireIntegrity bool
+}
+
+// DecodePut turns a PutBucketCors request into a configuration with S3's
+// checks in S3's order: the expected owner, the body size, the integrity
+// headers, then the document itself, as JSON when the Content-Type says
+// so and as XML otherwise.
+func DecodePut(h http.Header, body []byte, opts PutOptions) (*Configuration, error) {
+	if err := CheckExpectedOwner(h, opts.Owner); err != nil {
+		return nil, err
+	}
+	if len(body) > MaxBodySize {
+		return nil, ErrTooLarge()
+	}
+	if opts.RequireIntegrity || hasIntegrityHeader(h) {
+		if err := VerifyIntegrity(h, body); err != nil {
+			return nil, err
+		}
+	}
+	if isJSON(h.Get("Content-Type")) {
+		return ParseJSON(body)
+	}
+	return ParseXML(body)
+}
+
+func hasIntegrityHeader(h http.Header) bool {
+	if _, ok := h["Content-Md5"]; ok {
+		return true
+	}
+	for _, alg := range checksumAlgorithms {
+		if _, ok := h["X-Amz-Checksum-"+capitalize(alg.name)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func isJSON(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/json")
+}

@@ -1,0 +1,304 @@
+package s3cors
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ParseXML parses and validates a PutBucketCors body. It accepts the
+// CORSConfiguration with or without the S3 namespace and the rule's
+// elements in any order. On failure it returns an *Error with S3's status,
+// code and message.
+func ParseXML(body []byte) (*Configuration, error) {
+	if len(body) > MaxBodySize {
+		return nil, ErrTooLarge()
+	}
+	var b builder
+	if err := b.parseXML(body); err != nil {
+		return nil, err
+	}
+	return b.finish()
+}
+
+// ParseJSON parses and validates the aws cli / SDK shape
+// {"CORSRules": [...]} (or the S3 console's bare array of rules). Errors
+// are the ones S3 gives for the XML this JSON turns into, with the values
+// checked in the order the SDKs serialize them (ID, AllowedHeaders,
+// AllowedMethods, AllowedOrigins, ExposeHeaders, MaxAgeSeconds).
+func ParseJSON(body []byte) (*Configuration, error) {
+	if len(body) > MaxBodySize {
+		return nil, ErrTooLarge()
+	}
+	var b builder
+	if err := b.parseJSON(body); err != nil {
+		return nil, err
+	}
+	return b.finish()
+}
+
+// builder collects the rules element by element, in document order, and
+// keeps the first value-level error it meets. Schema errors (MalformedXML)
+// stop parsing at once and win over value errors, since S3 validates the
+// document against its schema before it looks at the values.
+type builder struct {
+	rules      []Rule
+	firstError *Error
+	// per rule being built
+	open       bool
+	hasElement bool
+}
+
+// element names, XML and JSON alike
+const (
+	elID            = "ID"
+	elAllowedHeader = "AllowedHeader"
+	elAllowedMethod = "AllowedMethod"
+	elAllowedOrigin = "AllowedOrigin"
+	elExposeHeader  = "ExposeHeader"
+	elMaxAge        = "MaxAgeSeconds"
+)
+
+func (b *builder) startRule() {
+	b.rules = append(b.rules, Rule{})
+	b.open = true
+	b.hasElement = false
+}
+
+// endRule checks the rule's required members.
+func (b *builder) endRule() *Error {
+	b.open = false
+	r := &b.rules[len(b.rules)-1]
+	if !b.hasElement || len(r.AllowedOrigins) == 0 || len(r.AllowedMethods) == 0 {
+		return ErrMalformedXML()
+	}
+	return nil
+}
+
+// addElement adds one element's value to the rule being built.
+func (b *builder) addElement(name, value string) *Error {
+	r := &b.rules[len(b.rules)-1]
+	b.hasElement = true
+	switch name {
+	case elID:
+		if r.ID != nil {
+			return ErrMalformedXML()
+		}
+		r.ID = &value
+		b.note(validateID(value))
+	case elAllowedHeader:
+		r.AllowedHeaders = append(r.AllowedHeaders, value)
+		b.note(validateAllowedHeader(value))
+	case elAllowedMethod:
+		r.AllowedMethods = append(r.AllowedMethods, value)
+		b.note(validateMethod(value))
+	case elAllowedOrigin:
+		r.AllowedOrigins = append(r.AllowedOrigins, value)
+		b.note(validateOrigin(value))
+	case elExposeHeader:
+		r.ExposeHeaders = append(r.ExposeHeaders, value)
+		b.note(validateExposeHeader(value))
+	case elMaxAge:
+		if r.MaxAgeSeconds != nil {
+			return ErrMalformedXML()
+		}
+		n, ok := parseXSDInt(value)
+		if !ok {
+			return ErrMalformedXML()
+		}
+		r.MaxAgeSeconds = &n
+	default:
+		return ErrMalformedXML()
+	}
+	return nil
+}
+
+func (b *builder) note(err *Error) {
+	if err != nil && b.firstError == nil {
+		b.firstError = err
+	}
+}
+
+func (b *builder) finish() (*Configuration, error) {
+	if len(b.rules) == 0 {
+		return nil, ErrMalformedXML()
+	}
+	if len(b.rules) > MaxRules {
+		return nil, errInvalidRequest(msgTooManyRules)
+	}
+	if b.firstError != nil {
+		return nil, b.firstError
+	}
+	return &Configuration{Rules: b.rules}, nil
+}
+
+// parseXSDInt parses an xs:int: optional sign, decimal digits, surrounding
+// whitespace collapsed, within 32 bits.
+func parseXSDInt(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && !(i == 0 && (c == '+' || c == '-')) {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, false
+	}
+	return int(n), true
+}
+
+// parseXML walks the tokens: CORSConfiguration, then CORSRule elements,
+// then leaf elements holding text. Anything else is MalformedXML. The walk
+// never recurses, so deeply nested input costs no stack.
+func (b *builder) parseXML(body []byte) *Error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = true
+	const (
+		beforeRoot = iota
+		inRoot
+		inRule
+		inLeaf
+		afterRoot
+	)
+	state := beforeRoot
+	var leafName string
+	var leafText strings.Builder
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			if state != afterRoot {
+				return ErrMalformedXML()
+			}
+			return nil
+		}
+		if err != nil {
+			return ErrMalformedXML()
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Space != "" && t.Name.Space != Namespace {
+				return ErrMalformedXML()
+			}
+			switch {
+			case state == beforeRoot && t.Name.Local == "CORSConfiguration":
+				state = inRoot
+			case state == inRoot && t.Name.Local == "CORSRule":
+				b.startRule()
+				state = inRule
+			case state == inRule:
+				leafName = t.Name.Local
+				leafText.Reset()
+				state = inLeaf
+			default:
+				return ErrMalformedXML()
+			}
+		case xml.EndElement:
+			switch state {
+			case inLeaf:
+				if err := b.addElement(leafName, leafText.String()); err != nil {
+					return err
+				}
+				state = inRule
+			case inRule:
+				if err := b.endRule(); err != nil {
+					return err
+				}
+				state = inRoot
+			case inRoot:
+				state = afterRoot
+			}
+		case xml.CharData:
+			if state == inLeaf {
+				leafText.Write(t)
+			} else if len(bytes.TrimSpace(t)) != 0 {
+				return ErrMalformedXML()
+			}
+		case xml.Directive:
+			// A DOCTYPE could declare entities; S3 refuses it.
+			return ErrMalformedXML()
+		}
+	}
+}
+
+// jsonRule is a rule in the SDK shape; pointers tell absent from empty.
+type jsonRule struct {
+	ID             *string
+	AllowedHeaders []string
+	AllowedMethods []string
+	AllowedOrigins []string
+	ExposeHeaders  []string
+	MaxAgeSeconds  *json.Number
+}
+
+func (b *builder) parseJSON(body []byte) *Error {
+	trimmed := bytes.TrimSpace(body)
+	var rules []jsonRule
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		if decodeStrict(trimmed, &rules) != nil {
+			return ErrMalformedXML()
+		}
+	} else {
+		var doc struct{ CORSRules []jsonRule }
+		if decodeStrict(trimmed, &doc) != nil {
+			return ErrMalformedXML()
+		}
+		rules = doc.CORSRules
+	}
+	for _, jr := range rules {
+		b.startRule()
+		if jr.ID != nil {
+			if err := b.addElement(elID, *jr.ID); err != nil {
+				return err
+			}
+		}
+		for _, group := range []struct {
+			name   string
+			values []string
+		}{
+			{elAllowedHeader, jr.AllowedHeaders},
+			{elAllowedMethod, jr.AllowedMethods},
+			{elAllowedOrigin, jr.AllowedOrigins},
+			{elExposeHeader, jr.ExposeHeaders},
+		} {
+			for _, v := range group.values {
+				if err := b.addElement(group.name, v); err != nil {
+					return err
+				}
+			}
+		}
+		if jr.MaxAgeSeconds != nil {
+			if err := b.addElement(elMaxAge, jr.MaxAgeSeconds.String()); err != nil {
+				return err
+			}
+		}
+		if err := b.endRule(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeStrict decodes exactly one JSON value with no unknown fields and
+// nothing after it.
+func decodeStrict(body []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("s3cors: data after the JSON value")
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package s3cors
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Policy is a compiled Configuration: every response header value is
+// precomputed, patterns are split at their wildcard, header patterns are
+// lower-cased, and exact origins are indexed so that finding the first
+// matching rule does not scan every rule. A Policy is immutable and safe for
+// concurrent use; a nil *Policy is a bucket without CORS configuration.
+type Policy struct {
+	config *Configuration
+	rules  []compiledRule
+	// byOrigin lists, for each exact AllowedOrigin, the ascending indexes
+	// of the rules that name it.
+	byOrigin map[string][]int32
+	// patterned lists, ascending, the rules with a `*` in some origin.
+	patterned []int32
+	// bucketMissing marks the policy of a bucket that does not exist.
+	bucketMissing bool
+}
+
+type compiledRule struct {
+	index    int
+	id       string
+	methods  uint8
+	origins  []pattern // only the wildcard ones; exact ones live in byOrigin
+	anyStar  bool      // the literal origin `*` is listed: ACAO is `*`
+	headers  headerSet
+	acam     []string // Access-Control-Allow-Methods
+	aceh     []string // Access-Control-Expose-Headers, nil when none
+	acma     []string // Access-Control-Max-Age, nil when unset
+	exactSet map[string][]string
+}
+
+// pattern is a value with at most one `*`: prefix, then (if wild) any run of
+// characters, the empty run included, then suffix.
+type pattern struct {
+	prefix, suffix string
+	wild           bool
+}
+
+func newPattern(v string) pattern {
+	if i := strings.IndexByte(v, '*'); i >= 0 {
+		return pattern{prefix: v[:i], suffix: v[i+1:], wild: true}
+	}
+	return pattern{prefix: v}
+}
+
+// match compares case-sensitively.
+func (p pattern) match(s string) bool {
+	if !p.wild {
+		return s == p.prefix
+	}
+	return len(s) >= len(p.prefix)+len(p.suffix) &&
+		strings.HasPrefix(s, p.prefix) && strings.HasSuffix(s, p.suffix)
+}
+
+// matchFold compares ASCII case-insensitively; the pattern is lower case.
+func (p pattern) matchFold(s string) bool {
+	if !p.wild {
+		return strings.EqualFold(s, p.prefix)
+	}
+	return len(s) >= len(p.prefix)+len(p.suffix) &&
+		strings.EqualFold(s[:len(p.prefix)], p.prefix) &&
+		strings.EqualFold(s[len(s)-len(p.suffix):], p.suffix)
+}
+
+// headerSet is a rule's AllowedHeaders: `*`, exact names (hashed so that a
+// long request list costs one lookup an item), and wildcard patterns.
+type headerSet struct {
+	all      bool
+	exact    map[uint64][]string // fold hash → lower-case names
+	patterns []pattern
+}
+
+func (s *headerSet) allows(item string, hash uint64) bool {
+	if s.all {
+		return true
+	}
+	for _, name := range s.exact[hash] {
+		if strings.EqualFold(item, name) {
+			return true
+		}
+	}
+	for _, p := range s.patterns {
+		if p.matchFold(item) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldHash is FNV-1a over the ASCII lower case of s.
+func foldHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Compile turns a valid Configuration into a Policy. The configuration must
+// come from ParseXML or ParseJSON; a nil configuration compiles to nil.
+func Compile(c *Configuration) *Policy {
+	if c == nil {
+		return nil
+	}
+	p := &Policy{config: c, rules: make([]compiledRule, len(c.Rules)), byOrigin: map[string][]int32{}}
+	for i, r := range c.Rules {
+		cr := &p.rules[i]
+		cr.index = i
+		if r.ID != nil {
+			cr.id = *r.ID
+		}
+		for _, m := range r.AllowedMethods {
+			cr.methods |= methodBit(m)
+		}
+		patterned := false
+		for _, o := range r.AllowedOrigins {
+			switch {
+			case o == "*":
+				cr.anyStar = true
+				patterned = true
+			case strings.Contains(o, "*"):
+				cr.origins = append(cr.origins, newPattern(o))
+				patterned = true
+			default:
+				list := p.byOrigin[o]
+				if len(list) == 0 || list[len(list)-1] != int32(i) {
+					p.byOrigin[o] = append(list, int32(i))
+				}
+			}
+		}
+		if patterned {
+			p.patterned = append(p.patterned, int32(i))
+		}
+		for _, h := range r.AllowedHeaders {
+			lower := strings.ToLower(h)
+			switch {
+			case h == "*":
+				cr.headers.all = true
+			case strings.Contains(h, "*"):
+				cr.headers.patterns = append(cr.headers.patterns, newPattern(lower))
+			default:
+				if cr.headers.exact == nil {
+					cr.headers.exact = map[uint64][]string{}
+				}
+				hash := foldHash(lower)
+				cr.headers.exact[hash] = append(cr.headers.exact[hash], lower)
+			}
+		}
+		cr.acam = []string{strings.Join(r.AllowedMethods, ", ")}
+		if len(r.ExposeHeaders) > 0 {
+			cr.aceh = []string{strings.Join(r.ExposeHeaders, ", ")}
+		}
+		if r.MaxAgeSeconds != nil {
+			cr.acma = []string{strconv.Itoa(*r.MaxAgeSeconds)}
+		}
+		// The exact origins' values, precomputed, so that echoing an
+		// exactly matched origin allocates nothing.
+		for _, o := range r.AllowedOrigins {
+			if o != "*" && !strings.Contains(o, "*") {
+				if cr.exactSet == nil {
+					cr.exactSet = map[string][]string{}
+				}
+				cr.exactSet[o] = []string{o}
+			}
+		}
+	}
+	return p
+}
+
+// Configuration returns the configuration the policy was compiled from.
+func (p *Policy) Configuration() *Configuration {
+	if p == nil {
+		return nil
+	}
+	return p.config
+}
+
+// MissingBucket returns the policy of a bucket that does not exist: a
+// preflight gets S3's "CORSResponse: Bucket not found", an actual request
+// passes through with no CORS headers.
+func MissingBucket() *Policy {
+	return &Policy{bucketMissing: true}
+}
+
+// originMatches reports whether rule r admits origin through a wildcard
+// (exact origins are found through the index).
+func (r *compiledRule) wildOriginMatches(origin string) bool {
+	if r.anyStar {
+		return true
+	}
+	for _, p := range r.origins {
+		if p.match(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstMatch returns the first rule, in document order, that admits the
+// origin, the method bit and every requested header; nil when none does.
+// It walks the exact-origin list and the wildcard list together, in
+// ascending order, so it looks only at rules that can admit the origin.
+func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) *compiledRule {
+	exact := p.byOrigin[origin]
+	wild := p.patterned
+	for len(exact) > 0 || len(wild) > 0 {
+		var i int32
+		switch {
+		case len(wild) == 0 || (len(exact) > 0 && exact[0] < wild[0]):
+			i, exact = exact[0], exact[1:]
+		case len(exact) == 0 || wild[0] < exact[0]:
+			i, wild = wild[0], wild[1:]
+			if !p.rules[i].wildOriginMatches(origin) {
+				continue
+			}
+		default: // the same rule in both lists: its exact origin matched
+			i, exact, wild = exact[0], exact[1:], wild[1:]
+		}
+		r := &p.rules[i]
+		if r.methods&method != 0 && req.allowedBy(&r.headers) {
+			return r
+		}
+	}
+	return nil
+}

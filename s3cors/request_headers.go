@@ -1,0 +1,159 @@
+package s3cors
+
+import "strings"
+
+// MaxRequestHeadersLength bounds the Access-Control-Request-Headers value
+// the engine evaluates: 8 KiB, S3's limit for a whole header section. A
+// longer value is a bad preflight (RequestHeaderSectionTooLarge) and
+// matches no rule on an actual request, so hostile input costs bounded
+// work.
+const MaxRequestHeadersLength = 8 << 10
+
+// requestHeaders is a parsed Access-Control-Request-Headers: the items,
+// split on commas over every header line, trimmed of spaces and tabs, empty
+// ones dropped. The first items live in an inline array so that the usual
+// short list allocates nothing.
+type requestHeaders struct {
+	lines    []string
+	n        int
+	inline   [8]headerItem
+	overflow []headerItem
+	tooLarge bool
+	// normalized: a single line already in the response's form
+	// (lower case, items joined by ", "), which can be echoed as it is.
+	normalized bool
+}
+
+type headerItem struct {
+	name string
+	hash uint64
+}
+
+// parseRequestHeaders fills h from the header's lines. Several lines
+// are one comma-separated list, as HTTP defines for list-valued headers.
+func (h *requestHeaders) parse(lines []string) {
+	h.lines = lines
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	if total > MaxRequestHeadersLength {
+		h.tooLarge = true
+		return
+	}
+	h.normalized = len(lines) == 1
+	for _, line := range lines {
+		start := 0
+		for i := 0; i <= len(line); i++ {
+			if i < len(line) && line[i] != ',' {
+				continue
+			}
+			raw := line[start:i]
+			item := strings.Trim(raw, " \t")
+			if h.normalized && !itemIsNormalized(raw, item, start == 0) {
+				h.normalized = false
+			}
+			if item != "" {
+				h.add(headerItem{name: item, hash: foldHash(item)})
+			}
+			start = i + 1
+		}
+	}
+	if h.n == 0 {
+		h.normalized = false
+	}
+}
+
+// itemIsNormalized reports whether raw is exactly how the response writes
+// the item: lower case, no surrounding space except the one after a comma.
+func itemIsNormalized(raw, item string, first bool) bool {
+	if item == "" {
+		return false
+	}
+	want := len(item)
+	if !first {
+		want++
+		if raw[0] != ' ' {
+			return false
+		}
+	}
+	if len(raw) != want {
+		return false
+	}
+	for i := 0; i < len(item); i++ {
+		if 'A' <= item[i] && item[i] <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *requestHeaders) add(it headerItem) {
+	if h.n < len(h.inline) {
+		h.inline[h.n] = it
+	} else {
+		if h.overflow == nil {
+			h.overflow = make([]headerItem, 0, 2*len(h.inline))
+			h.overflow = append(h.overflow, h.inline[:]...)
+		}
+		h.overflow = append(h.overflow, it)
+	}
+	h.n++
+}
+
+// present reports whether the request names at least one header. A value
+// made of commas and spaces only names none and counts as absent.
+func (h *requestHeaders) present() bool { return h.n > 0 }
+
+func (h *requestHeaders) item(i int) headerItem {
+	if h.overflow != nil {
+		return h.overflow[i]
+	}
+	return h.inline[i]
+}
+
+// allowedBy reports whether every requested header matches the set.
+func (h *requestHeaders) allowedBy(s *headerSet) bool {
+	if h.tooLarge {
+		return false
+	}
+	if s.all {
+		return true
+	}
+	for i := 0; i < h.n; i++ {
+		it := h.item(i)
+		if !s.allows(it.name, it.hash) {
+			return false
+		}
+	}
+	return true
+}
+
+// allowHeaders is the Access-Control-Allow-Headers value: the items,
+// lower-cased, in request order, joined by ", ". A request already in that
+// form is echoed as the same slice, which nobody modifies.
+func (h *requestHeaders) allowHeaders() []string {
+	if h.normalized {
+		return h.lines
+	}
+	var b strings.Builder
+	size := 0
+	for i := 0; i < h.n; i++ {
+		size += len(h.item(i).name) + 2
+	}
+	b.Grow(size)
+	for i := 0; i < h.n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		name := h.item(i).name
+		for j := 0; j < len(name); j++ {
+			c := name[j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+	}
+	return []string{b.String()}
+}

@@ -1,0 +1,152 @@
+package s3cors
+
+import (
+	"net/http"
+	"strings"
+)
+
+// The response header names, in Go's canonical form.
+const (
+	hdrAllowOrigin      = "Access-Control-Allow-Origin"
+	hdrAllowCredentials = "Access-Control-Allow-Credentials"
+	hdrAllowMethods     = "Access-Control-Allow-Methods"
+	hdrAllowHeaders     = "Access-Control-Allow-Headers"
+	hdrExposeHeaders    = "Access-Control-Expose-Headers"
+	hdrMaxAge           = "Access-Control-Max-Age"
+	hdrVary             = "Vary"
+)
+
+// WritePreflight answers a preflight: 200 with an empty body and the
+// matched rule's headers, or the S3 error document of a refusal. It does
+// nothing for an actual request.
+func (d *Decision) WritePreflight(w http.ResponseWriter) {
+	if d.Kind != Preflight {
+		return
+	}
+	if d.Error != nil {
+		d.Error.WriteTo(w)
+		return
+	}
+	h := w.Header()
+	d.addCORS(h)
+	h["Content-Length"] = zeroValue
+	w.WriteHeader(http.StatusOK)
+}
+
+// Decorate prepares the final headers of an actual response: unless keep
+// is set it removes every Access-Control-* header the store sent and the
+// Origin and Access-Control-Request-* tokens of its Vary (other tokens
+// stay); then, when a rule matched, it adds the rule's headers.
+func (d *Decision) Decorate(h http.Header, keep bool) {
+	if !keep {
+		StripCORS(h)
+	}
+	if d.rule != nil {
+		if keep {
+			filterVary(h)
+		}
+		d.addCORS(h)
+	}
+}
+
+// addCORS sets the matched rule's headers (spec section 7). Every value is
+// a shared slice, so this allocates nothing unless the store's Vary
+// carries tokens of its own.
+func (d *Decision) addCORS(h http.Header) {
+	r := d.rule
+	h[hdrAllowOrigin] = d.acao
+	if d.acao[0] != "*" {
+		h[hdrAllowCredentials] = trueValue
+	} else {
+		delete(h, hdrAllowCredentials)
+	}
+	h[hdrAllowMethods] = r.acam
+	setOrDelete(h, hdrAllowHeaders, d.acah)
+	setOrDelete(h, hdrExposeHeaders, r.aceh)
+	setOrDelete(h, hdrMaxAge, r.acma)
+	if other := h[hdrVary]; len(other) > 0 {
+		// S3's own value first, then the store's remaining lines.
+		merged := make([]string, 0, len(other)+1)
+		h[hdrVary] = append(append(merged, varyValueFirstLine), other...)
+	} else {
+		h[hdrVary] = varyValue
+	}
+}
+
+func setOrDelete(h http.Header, name string, v []string) {
+	if v == nil {
+		delete(h, name)
+		return
+	}
+	h[name] = v
+}
+
+// StripCORS removes from h every Access-Control-* header and the Vary
+// tokens Origin, Access-Control-Request-Headers and
+// Access-Control-Request-Method, keeping every other Vary token. Header
+// names are matched case-insensitively, even when set outside
+// http.Header's canonical form.
+func StripCORS(h http.Header) {
+	for name := range h {
+		if len(name) >= len("Access-Control-") && strings.EqualFold(name[:len("Access-Control-")], "Access-Control-") {
+			delete(h, name)
+		}
+	}
+	filterVary(h)
+}
+
+// filterVary removes the CORS tokens from every Vary line, and the lines
+// left empty. A line without such tokens is kept as it is.
+func filterVary(h http.Header) {
+	for name, lines := range h {
+		if !strings.EqualFold(name, hdrVary) {
+			continue
+		}
+		var kept []string
+		changed := false
+		for _, line := range lines {
+			if !hasCORSToken(line) {
+				kept = append(kept, line)
+				continue
+			}
+			changed = true
+			if rest := removeCORSTokens(line); rest != "" {
+				kept = append(kept, rest)
+			}
+		}
+		if !changed {
+			continue
+		}
+		if len(kept) == 0 {
+			delete(h, name)
+		} else {
+			h[name] = kept
+		}
+	}
+}
+
+func isCORSVaryToken(t string) bool {
+	return strings.EqualFold(t, "Origin") ||
+		strings.EqualFold(t, "Access-Control-Request-Headers") ||
+		strings.EqualFold(t, "Access-Control-Request-Method")
+}
+
+func hasCORSToken(line string) bool {
+	for tok := range strings.SplitSeq(line, ",") {
+		if isCORSVaryToken(strings.Trim(tok, " \t")) {
+			return true
+		}
+	}
+	return false
+}
+
+func removeCORSTokens(line string) string {
+	var kept []string
+	for tok := range strings.SplitSeq(line, ",") {
+		tok = strings.Trim(tok, " \t")
+		if tok != "" && !isCORSVaryToken(tok) {
+			kept = append(kept, tok)
+		}
+	}
+	return strings.Join(kept, ", ")
+}

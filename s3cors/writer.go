@@ -1,0 +1,109 @@
+package s3cors
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+// ResponseWriter decorates an actual response as it goes out: when the
+// final status is written (by WriteHeader, the first Write, ReadFrom or
+// Flush) it applies Decision.Decorate to the headers. Nothing is
+// buffered: bodies stream to the underlying writer, and Flush, ReadFrom,
+// Hijack and http.ResponseController (through Unwrap) reach it.
+type ResponseWriter struct {
+	http.ResponseWriter
+	decision    *Decision
+	keep        bool
+	wroteHeader bool
+}
+
+// NewResponseWriter returns w decorated with d. keep keeps the store's
+// own CORS headers instead of stripping them.
+func NewResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
+	return &ResponseWriter{ResponseWriter: w, decision: d, keep: keep}
+}
+
+// WriteHeader decorates the headers before a final status. Informational
+// statuses (100 Continue, 103 Early Hints) pass through untouched: the
+// final header is still to come.
+func (w *ResponseWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		w.ResponseWriter.WriteHeader(code) // let net/http report the superfluous call
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.wroteHeader = true
+	w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write writes the body, after an implicit 200 status.
+func (w *ResponseWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom copies from r with the underlying writer's ReadFrom when it has
+// one (sendfile for files), after an implicit 200 status.
+func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{w.ResponseWriter}, r)
+}
+
+// Flush sends what is buffered, after an implicit 200 status.
+func (w *ResponseWriter) Flush() {
+	_ = w.FlushError() // http.Flusher has no way to report it
+}
+
+// FlushError is Flush that reports the error, as http.ResponseController
+// prefers.
+func (w *ResponseWriter) FlushError() error {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over, for protocol upgrades.
+func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Finish decorates the headers of a response whose handler returned
+// without writing anything, so that the implicit 200 net/http sends still
+// carries them. It writes no status itself.
+func (w *ResponseWriter) Finish() {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+	}
+}
+
+// WroteHeader reports whether the final status has been written.
+func (w *ResponseWriter) WroteHeader() bool { return w.wroteHeader }
+
+// writerOnly hides every method but Write, so io.Copy cannot loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
+
+// Interface guards
+var (
+	_ http.Flusher  = (*ResponseWriter)(nil)
+	_ http.Hijacker = (*ResponseWriter)(nil)
+	_ io.ReaderFrom = (*ResponseWriter)(nil)
+)
