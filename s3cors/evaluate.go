@@ -108,9 +108,7 @@ func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
 		if hasACRM {
 			method = acrm
 		}
-		var req requestHeaders
-		req.parse(r.Header["Access-Control-Request-Headers"])
-		p.match(&d, originLines, origin, methodBit(method), &req)
+		p.match(&d, originLines, origin, methodBit(method), r.Header["Access-Control-Request-Headers"])
 	}
 	return d
 }
@@ -145,16 +143,13 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, origin, acrm st
 		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
 		return
 	}
-	var req requestHeaders
-	req.parse(r.Header["Access-Control-Request-Headers"])
-	if req.tooLarge {
+	if tooLarge := p.match(d, r.Header["Origin"], origin, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
 		d.Result = BadRequest
 		d.Error = errPreflight(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
 			"Your request header section exceeds the maximum allowed size.",
 			Field{"MaxSize", strconv.Itoa(MaxRequestHeadersLength)})
 		return
 	}
-	p.match(d, r.Header["Origin"], origin, methodBit(acrm), &req)
 	if d.Result == Denied {
 		resourceType := resourceTypeBucket
 		if object {
@@ -166,9 +161,23 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, origin, acrm st
 }
 
 // match finds the first matching rule and prepares the values that
-// depend on the request: the echoed origin and the allowed headers.
-func (p *Policy) match(d *Decision, originLines []string, origin string, method uint8, req *requestHeaders) {
-	rule := p.firstMatch(origin, method, req)
+// depend on the request: the echoed origin and the allowed headers. It
+// reports an oversized Access-Control-Request-Headers, which matches
+// nothing. The header list is parsed only when the request has one, so the
+// common request without it pays nothing for it.
+func (p *Policy) match(d *Decision, originLines []string, origin string, method uint8, acrhLines []string) (tooLarge bool) {
+	if len(acrhLines) == 0 {
+		p.matchHeaders(d, originLines, origin, method, nil)
+		return false
+	}
+	var req requestHeaders
+	req.parse(acrhLines)
+	p.matchHeaders(d, originLines, origin, method, &req)
+	return req.tooLarge
+}
+
+func (p *Policy) matchHeaders(d *Decision, originLines []string, origin string, method uint8, req *requestHeaders) {
+	rule, exactValue := p.firstMatch(origin, method, req)
 	if rule == nil {
 		d.Result = Denied
 		return
@@ -179,8 +188,8 @@ func (p *Policy) match(d *Decision, originLines []string, origin string, method 
 	switch {
 	case rule.anyStar:
 		d.acao = starValue
-	case rule.exactSet[origin] != nil:
-		d.acao = rule.exactSet[origin]
+	case exactValue != nil:
+		d.acao = exactValue
 	case len(originLines) == 1:
 		d.acao = originLines
 	default:

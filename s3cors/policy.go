@@ -13,26 +13,44 @@ import (
 type Policy struct {
 	config *Configuration
 	rules  []compiledRule
-	// byOrigin lists, for each exact AllowedOrigin, the ascending indexes
-	// of the rules that name it.
-	byOrigin map[string][]int32
+	// byOrigin holds, for each exact AllowedOrigin, the ascending indexes
+	// of the rules that name it and the origin's precomputed header value.
+	byOrigin map[string]originEntry
+	// fewOrigins holds the index's entries when there are at most
+	// fewOriginsMax of them: comparing a handful of strings is cheaper
+	// than hashing the origin.
+	fewOrigins []originKey
 	// patterned lists, ascending, the rules with a `*` in some origin.
 	patterned []int32
 	// bucketMissing marks the policy of a bucket that does not exist.
 	bucketMissing bool
 }
 
+const fewOriginsMax = 4
+
+type originKey struct {
+	origin string
+	originEntry
+}
+
+// originEntry is one exact origin of the index.
+type originEntry struct {
+	rules []int32
+	// value is the Access-Control-Allow-Origin value echoing the origin,
+	// shared so that echoing an exactly matched origin allocates nothing.
+	value []string
+}
+
 type compiledRule struct {
-	index    int
-	id       string
-	methods  uint8
-	origins  []pattern // only the wildcard ones; exact ones live in byOrigin
-	anyStar  bool      // the literal origin `*` is listed: ACAO is `*`
-	headers  headerSet
-	acam     []string // Access-Control-Allow-Methods
-	aceh     []string // Access-Control-Expose-Headers, nil when none
-	acma     []string // Access-Control-Max-Age, nil when unset
-	exactSet map[string][]string
+	index   int
+	id      string
+	methods uint8
+	origins []pattern // only the wildcard ones; exact ones live in byOrigin
+	anyStar bool      // the literal origin `*` is listed: ACAO is `*`
+	headers headerSet
+	acam    []string // Access-Control-Allow-Methods
+	aceh    []string // Access-Control-Expose-Headers, nil when none
+	acma    []string // Access-Control-Max-Age, nil when unset
 }
 
 // pattern is a value with at most one `*`: prefix, then (if wild) any run of
@@ -58,14 +76,14 @@ func (p pattern) match(s string) bool {
 		strings.HasPrefix(s, p.prefix) && strings.HasSuffix(s, p.suffix)
 }
 
-// matchFold compares ASCII case-insensitively; the pattern is lower case.
+// matchFold compares ignoring ASCII case; the pattern is lower case.
 func (p pattern) matchFold(s string) bool {
 	if !p.wild {
-		return strings.EqualFold(s, p.prefix)
+		return equalFoldASCII(s, p.prefix)
 	}
 	return len(s) >= len(p.prefix)+len(p.suffix) &&
-		strings.EqualFold(s[:len(p.prefix)], p.prefix) &&
-		strings.EqualFold(s[len(s)-len(p.suffix):], p.suffix)
+		equalFoldASCII(s[:len(p.prefix)], p.prefix) &&
+		equalFoldASCII(s[len(s)-len(p.suffix):], p.suffix)
 }
 
 // headerSet is a rule's AllowedHeaders: `*`, exact names (hashed so that a
@@ -81,7 +99,7 @@ func (s *headerSet) allows(item string, hash uint64) bool {
 		return true
 	}
 	for _, name := range s.exact[hash] {
-		if strings.EqualFold(item, name) {
+		if equalFoldASCII(item, name) {
 			return true
 		}
 	}
@@ -113,7 +131,7 @@ func Compile(c *Configuration) *Policy {
 	if c == nil {
 		return nil
 	}
-	p := &Policy{config: c, rules: make([]compiledRule, len(c.Rules)), byOrigin: map[string][]int32{}}
+	p := &Policy{config: c, rules: make([]compiledRule, len(c.Rules)), byOrigin: map[string]originEntry{}}
 	for i, r := range c.Rules {
 		cr := &p.rules[i]
 		cr.index = i
@@ -133,30 +151,20 @@ func Compile(c *Configuration) *Policy {
 				cr.origins = append(cr.origins, newPattern(o))
 				patterned = true
 			default:
-				list := p.byOrigin[o]
-				if len(list) == 0 || list[len(list)-1] != int32(i) {
-					p.byOrigin[o] = append(list, int32(i))
+				e := p.byOrigin[o]
+				if e.value == nil {
+					e.value = []string{o}
 				}
+				if len(e.rules) == 0 || e.rules[len(e.rules)-1] != int32(i) {
+					e.rules = append(e.rules, int32(i))
+				}
+				p.byOrigin[o] = e
 			}
 		}
 		if patterned {
 			p.patterned = append(p.patterned, int32(i))
 		}
-		for _, h := range r.AllowedHeaders {
-			lower := strings.ToLower(h)
-			switch {
-			case h == "*":
-				cr.headers.all = true
-			case strings.Contains(h, "*"):
-				cr.headers.patterns = append(cr.headers.patterns, newPattern(lower))
-			default:
-				if cr.headers.exact == nil {
-					cr.headers.exact = map[uint64][]string{}
-				}
-				hash := foldHash(lower)
-				cr.headers.exact[hash] = append(cr.headers.exact[hash], lower)
-			}
-		}
+		p.compileHeaders(cr, r)
 		cr.acam = []string{strings.Join(r.AllowedMethods, ", ")}
 		if len(r.ExposeHeaders) > 0 {
 			cr.aceh = []string{strings.Join(r.ExposeHeaders, ", ")}
@@ -164,18 +172,45 @@ func Compile(c *Configuration) *Policy {
 		if r.MaxAgeSeconds != nil {
 			cr.acma = []string{strconv.Itoa(*r.MaxAgeSeconds)}
 		}
-		// The exact origins' values, precomputed, so that echoing an
-		// exactly matched origin allocates nothing.
-		for _, o := range r.AllowedOrigins {
-			if o != "*" && !strings.Contains(o, "*") {
-				if cr.exactSet == nil {
-					cr.exactSet = map[string][]string{}
-				}
-				cr.exactSet[o] = []string{o}
-			}
+	}
+	if len(p.byOrigin) <= fewOriginsMax {
+		for o, e := range p.byOrigin {
+			p.fewOrigins = append(p.fewOrigins, originKey{o, e})
 		}
 	}
 	return p
+}
+
+// lookupOrigin finds an exact origin's index entry.
+func (p *Policy) lookupOrigin(origin string) originEntry {
+	if len(p.byOrigin) <= fewOriginsMax {
+		for i := range p.fewOrigins {
+			if p.fewOrigins[i].origin == origin {
+				return p.fewOrigins[i].originEntry
+			}
+		}
+		return originEntry{}
+	}
+	return p.byOrigin[origin]
+}
+
+// compileHeaders compiles a rule's AllowedHeaders.
+func (p *Policy) compileHeaders(cr *compiledRule, r Rule) {
+	for _, h := range r.AllowedHeaders {
+		lower := strings.ToLower(h)
+		switch {
+		case h == "*":
+			cr.headers.all = true
+		case strings.Contains(h, "*"):
+			cr.headers.patterns = append(cr.headers.patterns, newPattern(lower))
+		default:
+			if cr.headers.exact == nil {
+				cr.headers.exact = map[uint64][]string{}
+			}
+			hash := foldHash(lower)
+			cr.headers.exact[hash] = append(cr.headers.exact[hash], lower)
+		}
+	}
 }
 
 // Configuration returns the configuration the policy was compiled from.
@@ -208,29 +243,60 @@ func (r *compiledRule) wildOriginMatches(origin string) bool {
 }
 
 // firstMatch returns the first rule, in document order, that admits the
-// origin, the method bit and every requested header; nil when none does.
-// It walks the exact-origin list and the wildcard list together, in
-// ascending order, so it looks only at rules that can admit the origin.
-func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) *compiledRule {
-	exact := p.byOrigin[origin]
+// origin, the method bit and every requested header, and whether it
+// admitted the origin exactly; nil when none does. It walks the
+// exact-origin list and the wildcard list together, in ascending order, so
+// it looks only at rules that can admit the origin.
+func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) (*compiledRule, []string) {
+	entry := p.lookupOrigin(origin)
+	exact := entry.rules
 	wild := p.patterned
 	for len(exact) > 0 || len(wild) > 0 {
 		var i int32
+		exactHit := false
 		switch {
 		case len(wild) == 0 || (len(exact) > 0 && exact[0] < wild[0]):
-			i, exact = exact[0], exact[1:]
+			i, exact, exactHit = exact[0], exact[1:], true
 		case len(exact) == 0 || wild[0] < exact[0]:
 			i, wild = wild[0], wild[1:]
 			if !p.rules[i].wildOriginMatches(origin) {
 				continue
 			}
 		default: // the same rule in both lists: its exact origin matched
-			i, exact, wild = exact[0], exact[1:], wild[1:]
+			i, exact, wild, exactHit = exact[0], exact[1:], wild[1:], true
 		}
 		r := &p.rules[i]
 		if r.methods&method != 0 && req.allowedBy(&r.headers) {
-			return r
+			if exactHit {
+				return r, entry.value
+			}
+			return r, nil
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// equalFoldASCII compares two strings ignoring ASCII case only: header
+// names are ASCII tokens, and Unicode folding (the Kelvin sign equals "k"
+// for strings.EqualFold) must not admit anything else.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

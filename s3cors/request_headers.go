@@ -103,7 +103,8 @@ func (h *requestHeaders) add(it headerItem) {
 
 // present reports whether the request names at least one header. A value
 // made of commas and spaces only names none and counts as absent.
-func (h *requestHeaders) present() bool { return h.n > 0 }
+// A nil list is a request without the header.
+func (h *requestHeaders) present() bool { return h != nil && h.n > 0 }
 
 func (h *requestHeaders) item(i int) headerItem {
 	if h.overflow != nil {
@@ -112,8 +113,12 @@ func (h *requestHeaders) item(i int) headerItem {
 	return h.inline[i]
 }
 
-// allowedBy reports whether every requested header matches the set.
+// allowedBy reports whether every requested header matches the set; a
+// nil list (no header requested) is allowed by every set.
 func (h *requestHeaders) allowedBy(s *headerSet) bool {
+	if h == nil {
+		return true
+	}
 	if h.tooLarge {
 		return false
 	}

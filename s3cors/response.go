@@ -28,7 +28,7 @@ func (d *Decision) WritePreflight(w http.ResponseWriter) {
 		return
 	}
 	h := w.Header()
-	d.addCORS(h)
+	d.addCORS(h, false)
 	h["Content-Length"] = zeroValue
 	w.WriteHeader(http.StatusOK)
 }
@@ -36,49 +36,46 @@ func (d *Decision) WritePreflight(w http.ResponseWriter) {
 // Decorate prepares the final headers of an actual response: unless keep
 // is set it removes every Access-Control-* header the store sent and the
 // Origin and Access-Control-Request-* tokens of its Vary (other tokens
-// stay); then, when a rule matched, it adds the rule's headers.
+// stay); then, when a rule matched, it adds the rule's headers, which
+// replace the store's whole CORS set even when keep is set.
 func (d *Decision) Decorate(h http.Header, keep bool) {
-	if !keep {
+	if !keep || d.rule != nil {
 		StripCORS(h)
 	}
 	if d.rule != nil {
-		if keep {
-			filterVary(h)
-		}
-		d.addCORS(h)
+		d.addCORS(h, true)
 	}
 }
 
-// addCORS sets the matched rule's headers (spec section 7). Every value is
-// a shared slice, so this allocates nothing unless the store's Vary
-// carries tokens of its own.
-func (d *Decision) addCORS(h http.Header) {
+// addCORS sets the matched rule's headers (spec section 7) on a header
+// set without CORS headers. Every value is a shared slice, so this
+// allocates nothing unless mergeVary is set and the store's Vary carries
+// tokens of its own, which are kept after S3's.
+func (d *Decision) addCORS(h http.Header, mergeVary bool) {
 	r := d.rule
 	h[hdrAllowOrigin] = d.acao
 	if d.acao[0] != "*" {
 		h[hdrAllowCredentials] = trueValue
-	} else {
-		delete(h, hdrAllowCredentials)
 	}
 	h[hdrAllowMethods] = r.acam
-	setOrDelete(h, hdrAllowHeaders, d.acah)
-	setOrDelete(h, hdrExposeHeaders, r.aceh)
-	setOrDelete(h, hdrMaxAge, r.acma)
-	if other := h[hdrVary]; len(other) > 0 {
-		// S3's own value first, then the store's remaining lines.
-		merged := make([]string, 0, len(other)+1)
-		h[hdrVary] = append(append(merged, varyValueFirstLine), other...)
-	} else {
-		h[hdrVary] = varyValue
+	if d.acah != nil {
+		h[hdrAllowHeaders] = d.acah
 	}
-}
-
-func setOrDelete(h http.Header, name string, v []string) {
-	if v == nil {
-		delete(h, name)
-		return
+	if r.aceh != nil {
+		h[hdrExposeHeaders] = r.aceh
 	}
-	h[name] = v
+	if r.acma != nil {
+		h[hdrMaxAge] = r.acma
+	}
+	if mergeVary {
+		if other := h[hdrVary]; len(other) > 0 {
+			// S3's own value first, then the store's remaining lines.
+			merged := make([]string, 0, len(other)+1)
+			h[hdrVary] = append(append(merged, varyValueFirstLine), other...)
+			return
+		}
+	}
+	h[hdrVary] = varyValue
 }
 
 // StripCORS removes from h every Access-Control-* header and the Vary

@@ -23,7 +23,7 @@ func Wrap(p *Policy, next http.Handler) http.Handler {
 			d.WritePreflight(w)
 			return
 		}
-		cw := NewResponseWriter(w, &d, false)
+		cw := NewResponseWriter(w, d, false)
 		next.ServeHTTP(cw, r)
 		cw.Finish()
 	})

@@ -14,14 +14,14 @@ import (
 // Hijack and http.ResponseController (through Unwrap) reach it.
 type ResponseWriter struct {
 	http.ResponseWriter
-	decision    *Decision
+	decision    Decision
 	keep        bool
 	wroteHeader bool
 }
 
 // NewResponseWriter returns w decorated with d. keep keeps the store's
-// own CORS headers instead of stripping them.
-func NewResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
+// own CORS headers when no rule matched, instead of stripping them.
+func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWriter {
 	return &ResponseWriter{ResponseWriter: w, decision: d, keep: keep}
 }
 

@@ -1,0 +1,228 @@
+package s3cors
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+const (
+	wantMalformed  = "MalformedXML"
+	wantInvalidReq = "InvalidRequest"
+	validRuleXML   = "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
+	configOpenNS   = `<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`
+	configClose    = "</CORSConfiguration>"
+	validRuleJSON  = `{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}`
+)
+
+func xmlDoc(rules ...string) string {
+	return configOpenNS + strings.Join(rules, "") + configClose
+}
+
+func TestParseXMLErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		code    string
+		message string
+	}{
+		{"no rules", xmlDoc(), wantMalformed, msgMalformedXML},
+		{"empty rule", xmlDoc("<CORSRule></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"missing origin", xmlDoc("<CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"missing method", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"max age not integer", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>a</MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"max age empty", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds></MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"max age overflow", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>2147483648</MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"max age twice", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>1</MaxAgeSeconds><MaxAgeSeconds>2</MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"id twice", xmlDoc("<CORSRule><ID>a</ID><ID>b</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"unknown element", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><Foo>1</Foo></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"nested element in value", xmlDoc("<CORSRule><AllowedOrigin><a/></AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"wrong root", "<CORSConfig>" + validRuleXML + "</CORSConfig>", wantMalformed, msgMalformedXML},
+		{"foreign namespace", `<CORSConfiguration xmlns="urn:x">` + validRuleXML + configClose, wantMalformed, msgMalformedXML},
+		{"text in root", xmlDoc("hello" + validRuleXML), wantMalformed, msgMalformedXML},
+		{"truncated", configOpenNS + "<CORSRule><AllowedOrigin>", wantMalformed, msgMalformedXML},
+		{"not xml", "hello", wantMalformed, msgMalformedXML},
+		{"empty body", "", wantMalformed, msgMalformedXML},
+		{"two roots", xmlDoc(validRuleXML) + xmlDoc(validRuleXML), wantMalformed, msgMalformedXML},
+		{"doctype", `<!DOCTYPE x [<!ENTITY a "b">]>` + xmlDoc(validRuleXML), wantMalformed, msgMalformedXML},
+		{"lower-case method", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>get</AllowedMethod></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is get"},
+		{"unsupported method", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>MYMETHOD</AllowedMethod></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is MYMETHOD"},
+		{"empty method", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod></AllowedMethod></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is "},
+		{"origin two wildcards", xmlDoc("<CORSRule><AllowedOrigin>*example*.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, `AllowedOrigin "*example*.com" can not have more than one wildcard.`},
+		{"header two wildcards", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>*-amz-*</AllowedHeader></CORSRule>"), wantInvalidReq, `AllowedHeader "*-amz-*" can not have more than one wildcard.`},
+		{"expose wildcard", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>x-amz-meta-*</ExposeHeader></CORSRule>"), wantInvalidReq, `ExposeHeader "x-amz-meta-*" contains wildcard. We currently do not support wildcard for ExposeHeader.`},
+		{"expose invalid character", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>x amz</ExposeHeader></CORSRule>"), wantInvalidReq, "AllowedHeader x amz contains invalid character."},
+		{"header invalid character", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>a:b</AllowedHeader></CORSRule>"), wantInvalidReq, "AllowedHeader a:b contains invalid character."},
+		{"id too long", xmlDoc("<CORSRule><ID>" + strings.Repeat("i", 256) + "</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), "InvalidArgument", msgIDTooLong},
+		{"101 rules", xmlDoc(strings.Repeat(validRuleXML, 101)), wantInvalidReq, msgTooManyRules},
+		{"101 rules win over a bad value", xmlDoc(strings.Replace(validRuleXML, "GET", "get", 1) + strings.Repeat(validRuleXML, 100)), wantInvalidReq, msgTooManyRules},
+		{"schema error wins over value error", xmlDoc(strings.Replace(validRuleXML, "GET", "get", 1), "<CORSRule></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"first value in document order: origin before method", xmlDoc("<CORSRule><AllowedOrigin>*a*</AllowedOrigin><AllowedMethod>get</AllowedMethod></CORSRule>"), wantInvalidReq, `AllowedOrigin "*a*" can not have more than one wildcard.`},
+		{"first value in document order: method before origin", xmlDoc("<CORSRule><AllowedMethod>get</AllowedMethod><AllowedOrigin>*a*</AllowedOrigin></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is get"},
+		{"first value in document order: earlier rule", xmlDoc(strings.Replace(validRuleXML, "GET", "PATCH", 1), strings.Replace(validRuleXML, "GET", "get", 1)), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"},
+		{"too large", xmlDoc(strings.Repeat(validRuleXML, MaxBodySize/len(validRuleXML)+1)), "MaxMessageLengthExceeded", msgTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseXML([]byte(tt.body))
+			checkS3Error(t, cfg, err, tt.code, tt.message)
+		})
+	}
+}
+
+func checkS3Error(t *testing.T, cfg *Configuration, err error, code, message string) {
+	t.Helper()
+	e, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("got %v, %v; want S3 error %s", cfg, err, code)
+	}
+	if e.Code != code || e.Message != message {
+		t.Errorf("got %s %q, want %s %q", e.Code, e.Message, code, message)
+	}
+	if e.Status != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", e.Status)
+	}
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		code    string
+		message string
+	}{
+		{"no rules", `{"CORSRules":[]}`, wantMalformed, msgMalformedXML},
+		{"no CORSRules member", `{}`, wantMalformed, msgMalformedXML},
+		{"empty rule", `{"CORSRules":[{}]}`, wantMalformed, msgMalformedXML},
+		{"missing origin", `{"CORSRules":[{"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"missing method", `{"CORSRules":[{"AllowedOrigins":["*"]}]}`, wantMalformed, msgMalformedXML},
+		{"max age fraction", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"],"MaxAgeSeconds":1.5}]}`, wantMalformed, msgMalformedXML},
+		{"unknown member", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"],"Foo":1}]}`, wantMalformed, msgMalformedXML},
+		{"wrong type", `{"CORSRules":[{"AllowedOrigins":"*","AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"trailing data", `{"CORSRules":[` + validRuleJSON + `]} x`, wantMalformed, msgMalformedXML},
+		{"not json", `hello`, wantMalformed, msgMalformedXML},
+		{"lower-case method", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["put","get"]}]}`, wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is put"},
+		{"headers checked before methods", `{"CORSRules":[{"AllowedMethods":["put"],"AllowedOrigins":["*"],"AllowedHeaders":["*a*"]}]}`, wantInvalidReq, `AllowedHeader "*a*" can not have more than one wildcard.`},
+		{"methods checked before origins", `{"CORSRules":[{"AllowedOrigins":["*a*"],"AllowedMethods":["put"]}]}`, wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is put"},
+		{"101 rules", `{"CORSRules":[` + strings.Repeat(validRuleJSON+",", 100) + validRuleJSON + `]}`, wantInvalidReq, msgTooManyRules},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseJSON([]byte(tt.body))
+			checkS3Error(t, cfg, err, tt.code, tt.message)
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string // the GetBucketCors rules
+	}{
+		{"no namespace, any order",
+			"<CORSConfiguration><CORSRule><MaxAgeSeconds>5</MaxAgeSeconds><AllowedMethod>GET</AllowedMethod><ID>x</ID><AllowedOrigin>http://a</AllowedOrigin></CORSRule></CORSConfiguration>",
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://a</AllowedOrigin><ID>x</ID><MaxAgeSeconds>5</MaxAgeSeconds></CORSRule>"},
+		{"declaration, comments, whitespace",
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n" + configOpenNS + "\n  <CORSRule>\n <AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>\n" + configClose + "\n",
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule>"},
+		{"empty origin kept",
+			xmlDoc("<CORSRule><AllowedOrigin></AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"),
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin></AllowedOrigin></CORSRule>"},
+		{"case and order kept",
+			xmlDoc("<CORSRule><AllowedHeader>x-AMZ-b</AllowedHeader><AllowedHeader>A</AllowedHeader><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://B</AllowedOrigin><ExposeHeader>ETag</ExposeHeader></CORSRule>"),
+			"<CORSRule><AllowedHeader>x-AMZ-b</AllowedHeader><AllowedHeader>A</AllowedHeader><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://B</AllowedOrigin><ExposeHeader>ETag</ExposeHeader></CORSRule>"},
+		{"escaped values",
+			xmlDoc("<CORSRule><ID>a&amp;b&lt;c</ID><AllowedOrigin><![CDATA[http://x?a=1&b=2]]></AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"),
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://x?a=1&amp;b=2</AllowedOrigin><ID>a&amp;b&lt;c</ID></CORSRule>"},
+		{"one wildcard patterns",
+			xmlDoc("<CORSRule><AllowedOrigin>http://*.example.com</AllowedOrigin><AllowedOrigin>http*</AllowedOrigin><AllowedOrigin>*suffix</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader></CORSRule>"),
+			"<CORSRule><AllowedHeader>x-amz-*</AllowedHeader><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://*.example.com</AllowedOrigin><AllowedOrigin>http*</AllowedOrigin><AllowedOrigin>*suffix</AllowedOrigin></CORSRule>"},
+		{"negative and zero max age",
+			xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds> -1 </MaxAgeSeconds></CORSRule>", "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>0</MaxAgeSeconds></CORSRule>"),
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin><MaxAgeSeconds>0</MaxAgeSeconds></CORSRule>"},
+		{"100 rules", xmlDoc(strings.Repeat(validRuleXML, 100)),
+			strings.Repeat("<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule>", 100)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseXML([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := `<?xml version="1.0" encoding="UTF-8"?>` + configOpenNS + tt.want + configClose
+			if got := string(cfg.XML()); got != want {
+				t.Errorf("XML()\n got %s\nwant %s", got, want)
+			}
+			checkRoundTrip(t, cfg)
+		})
+	}
+}
+
+func TestParseJSONShapes(t *testing.T) {
+	object, err := ParseJSON([]byte(`{"CORSRules":[{"ID":"","AllowedHeaders":["A"],"AllowedMethods":["GET"],"AllowedOrigins":[""],"ExposeHeaders":["ETag"],"MaxAgeSeconds":3000}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	array, err := ParseJSON([]byte(`[{"ID":"","AllowedHeaders":["A"],"AllowedMethods":["GET"],"AllowedOrigins":[""],"ExposeHeaders":["ETag"],"MaxAgeSeconds":3000}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !object.Equal(array) {
+		t.Errorf("console array %s differs from object %s", array.XML(), object.XML())
+	}
+	const want = `{"CORSRules":[{"ID":"","AllowedHeaders":["A"],"AllowedMethods":["GET"],"AllowedOrigins":[""],"ExposeHeaders":["ETag"],"MaxAgeSeconds":3000}]}`
+	if got := string(object.JSON()); got != want {
+		t.Errorf("JSON()\n got %s\nwant %s", got, want)
+	}
+	checkRoundTrip(t, object)
+}
+
+func TestReadBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		size    int
+		tooLong bool
+	}{
+		{"empty", 0, false},
+		{"limit", MaxBodySize, false},
+		{"one over", MaxBodySize + 1, true},
+		{"much larger", 10 * MaxBodySize, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &countingReader{n: tt.size}
+			body, err := ReadBody(r)
+			if tt.tooLong {
+				e, ok := err.(*Error)
+				if !ok || e.Code != "MaxMessageLengthExceeded" {
+					t.Fatalf("got %v", err)
+				}
+				if v, _ := e.Field("MaxMessageLengthBytes"); v != "65536" {
+					t.Errorf("MaxMessageLengthBytes %q", v)
+				}
+			} else if err != nil || len(body) != tt.size {
+				t.Fatalf("got %d bytes, %v", len(body), err)
+			}
+			if r.read > MaxBodySize+1 {
+				t.Errorf("read %d bytes, want at most %d", r.read, MaxBodySize+1)
+			}
+		})
+	}
+}
+
+// countingReader yields n bytes of 'x' and counts what was read.
+type countingReader struct{ n, read int }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.read >= r.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n-r.read)
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	r.read += k
+	return k, nil
+}

@@ -1,0 +1,231 @@
+package s3cors
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestDecorateVary(t *testing.T) {
+	allow := `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`
+	tests := []struct {
+		name     string
+		rules    string
+		origin   string
+		keep     bool
+		upstream http.Header
+		want     http.Header // exact final CORS and Vary headers
+	}{
+		{"minio lines, match", allow, "o", false,
+			hdr("Vary", "Origin", "Vary", "Accept-Encoding", "Access-Control-Allow-Origin", "o", "Access-Control-Allow-Credentials", "true"),
+			http.Header{hdrVary: {varyValueFirstLine, "Accept-Encoding"}, hdrAllowOrigin: {"*"}, hdrAllowMethods: {"GET"}}},
+		{"minio lines, no match", allow, "", false,
+			hdr("Vary", "Origin", "Vary", "Accept-Encoding", "Access-Control-Allow-Origin", "o"),
+			http.Header{hdrVary: {"Accept-Encoding"}}},
+		{"mixed tokens in one line", `[{"AllowedOrigins":["x"],"AllowedMethods":["GET"]}]`, "o", false,
+			hdr("Vary", "origin, Accept-Encoding,Access-Control-Request-Method , Cookie"),
+			http.Header{hdrVary: {"Accept-Encoding, Cookie"}}},
+		{"only cors tokens", allow, "", false,
+			hdr("Vary", "Origin, Access-Control-Request-Headers"),
+			http.Header{}},
+		{"expose headers from upstream removed", allow, "o", false,
+			hdr("Access-Control-Expose-Headers", "Date", "access-control-max-age", "5"),
+			http.Header{hdrVary: {varyValueFirstLine}, hdrAllowOrigin: {"*"}, hdrAllowMethods: {"GET"}}},
+		{"keep upstream, no match", `[{"AllowedOrigins":["x"],"AllowedMethods":["GET"]}]`, "o", true,
+			hdr("Vary", "Origin", "Access-Control-Allow-Origin", "o"),
+			http.Header{hdrVary: {"Origin"}, hdrAllowOrigin: {"o"}}},
+		{"keep upstream, a match replaces the whole set", allow, "o", true,
+			hdr("Vary", "Origin", "Access-Control-Allow-Origin", "o", "Access-Control-Allow-Credentials", "true", "Access-Control-Expose-Headers", "Date"),
+			http.Header{hdrVary: {varyValueFirstLine}, hdrAllowOrigin: {"*"}, hdrAllowMethods: {"GET"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.rules)
+			r := httptest.NewRequest("GET", "/b/k", nil)
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			d := p.Evaluate(r, true)
+			h := tt.upstream.Clone()
+			d.Decorate(h, tt.keep)
+			for name, values := range h {
+				if !strings.EqualFold(name, hdrVary) && !strings.HasPrefix(strings.ToLower(name), "access-control-") {
+					continue
+				}
+				if strings.Join(tt.want[name], "|") != strings.Join(values, "|") {
+					t.Errorf("%s = %q, want %q", name, values, tt.want[name])
+				}
+			}
+			for name, values := range tt.want {
+				if _, ok := h[name]; !ok {
+					t.Errorf("%s missing, want %q", name, values)
+				}
+			}
+		})
+	}
+}
+
+func TestStripNonCanonical(t *testing.T) {
+	h := http.Header{"access-control-allow-origin": {"x"}, "vary": {"origin"}, "X-Other": {"1"}}
+	StripCORS(h)
+	if len(h) != 1 || h.Get("X-Other") != "1" {
+		t.Errorf("left %v", h)
+	}
+}
+
+// TestSharedValuesNotModified checks that decorating a response never
+// writes into the policy's precomputed slices.
+func TestSharedValuesNotModified(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["https://a"],"AllowedMethods":["GET"],"ExposeHeaders":["ETag"]}]`)
+	for range 3 {
+		r := httptest.NewRequest("GET", "/b/k", nil)
+		r.Header.Set("Origin", "https://a")
+		d := p.Evaluate(r, true)
+		h := hdr("Vary", "Accept-Encoding")
+		d.Decorate(h, false)
+		h.Add(hdrVary, "X")
+		h.Add(hdrAllowOrigin, "y")
+		h.Add(hdrExposeHeaders, "z")
+	}
+	if varyValue[0] != varyValueFirstLine || len(varyValue) != 1 {
+		t.Errorf("shared Vary changed: %q", varyValue)
+	}
+	if got := p.byOrigin["https://a"].value; len(got) != 1 || got[0] != "https://a" {
+		t.Errorf("shared origin value changed: %q", got)
+	}
+	if got := p.rules[0].aceh; len(got) != 1 || got[0] != "ETag" {
+		t.Errorf("shared expose value changed: %q", got)
+	}
+}
+
+func TestResponseWriterSemantics(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["*"],"AllowedMethods":["GET","HEAD","PUT"]}]`)
+	tests := []struct {
+		name    string
+		method  string
+		handler http.HandlerFunc
+		status  int
+		body    string
+	}{
+		{"implicit 200 on write", "GET", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi") }, 200, "hi"},
+		{"handler writes nothing", "GET", func(w http.ResponseWriter, r *http.Request) {}, 200, ""},
+		{"error status decorated", "GET", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Access-Control-Allow-Origin", "evil")
+			w.WriteHeader(404)
+		}, 404, ""},
+		{"304 keeps no body", "GET", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(304) }, 304, ""},
+		{"HEAD", "HEAD", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "10")
+			w.WriteHeader(200)
+		}, 200, ""},
+		{"100 continue then final", "PUT", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Access-Control-Allow-Origin", "early")
+			w.WriteHeader(100)
+			w.WriteHeader(201)
+		}, 201, ""},
+		{"read from", "GET", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.(io.ReaderFrom).ReadFrom(strings.NewReader("copied"))
+		}, 200, "copied"},
+		{"flush before write", "GET", func(w http.ResponseWriter, r *http.Request) {
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				panic(err)
+			}
+			_, _ = io.WriteString(w, "after")
+		}, 200, "after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(Wrap(p, tt.handler))
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+"/b/k", nil)
+			req.Header.Set("Origin", "https://a")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tt.status || string(body) != tt.body {
+				t.Errorf("got %d %q, want %d %q", res.StatusCode, body, tt.status, tt.body)
+			}
+			if got := res.Header.Values(hdrAllowOrigin); len(got) != 1 || got[0] != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q", got)
+			}
+			if got := res.Header.Values(hdrVary); len(got) != 1 || got[0] != varyValueFirstLine {
+				t.Errorf("Vary %q", got)
+			}
+		})
+	}
+}
+
+// TestStreaming checks that the wrapper does not buffer: the client reads
+// the first chunk while the handler still waits to write the second.
+func TestStreaming(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`)
+	release := make(chan struct{})
+	srv := httptest.NewServer(Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "second\n")
+	})))
+	defer srv.Close()
+	defer close(release)
+	req, _ := http.NewRequest("GET", srv.URL+"/b/k", nil)
+	req.Header.Set("Origin", "o")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk %q, %v", line, err)
+	}
+	if res.Header.Get(hdrAllowOrigin) != "*" {
+		t.Errorf("headers not decorated before the first flush")
+	}
+}
+
+func TestWrapPassesRootThrough(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`)
+	var called bool
+	h := Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		w.Header().Set("Access-Control-Allow-Origin", "upstream")
+	}))
+	r := httptest.NewRequest("OPTIONS", "/", nil)
+	r.Header.Set("Origin", "o")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if !called || rec.Header().Get(hdrAllowOrigin) != "upstream" {
+		t.Errorf("root request not passed through untouched: called %v, headers %v", called, rec.Header())
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	tests := []struct {
+		path   string
+		bucket string
+		object bool
+	}{
+		{"/", "", false},
+		{"", "", false},
+		{"/b", "b", false},
+		{"/b/", "b", false},
+		{"/b/k", "b", true},
+		{"/b/k/", "b", true},
+		{"//k", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			b, o := SplitPath(tt.path)
+			if b != tt.bucket || o != tt.object {
+				t.Errorf("got %q %v", b, o)
+			}
+		})
+	}
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs them all: vet, the race-checked
+# test suite (engine, Caddy module, end to end), and a short fuzz run of
+# every fuzz target. FUZZTIME sets the fuzz run per target (default 10s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -x scripts/install-test-deps.sh ]; then
+  scripts/install-test-deps.sh
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 25m ./...
+
+echo "== fuzz (${FUZZTIME:-10s} per target)"
+for pkg_target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort -u | while read -r f; do
+  dir=$(dirname "$f")
+  grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed "s|^func |$dir:|"
+done); do
+  pkg=${pkg_target%%:*}
+  target=${pkg_target##*:}
+  go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}"
+done
+echo "== all tests passed"
