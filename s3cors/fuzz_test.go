@@ -53,6 +53,10 @@ func checkParseOutcome(t *testing.T, cfg *Configuration, err error) {
 	if err != nil || !backJSON.Equal(cfg) {
 		t.Fatalf("JSON round trip: %v\n%s", err, cfg.JSON())
 	}
+	// What is stored is the XML: it must hold every value exactly.
+	if string(back.JSON()) != string(cfg.JSON()) {
+		t.Fatalf("values lost in XML\n%s\n%s", cfg.JSON(), back.JSON())
+	}
 	Compile(cfg)
 }
 

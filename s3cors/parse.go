@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ParseXML parses and validates a PutBucketCors body. It accepts the
@@ -80,8 +81,13 @@ func (b *builder) endRule() *Error {
 	return nil
 }
 
-// addElement adds one element's value to the rule being built.
+// addElement adds one element's value to the rule being built. A value
+// XML cannot carry (a control character, invalid UTF-8: only JSON can hold
+// one) is a schema error, as S3 gives for the XML the SDKs would send.
 func (b *builder) addElement(name, value string) *Error {
+	if !isXMLText(value) {
+		return ErrMalformedXML()
+	}
 	r := &b.rules[len(b.rules)-1]
 	b.hasElement = true
 	switch name {
@@ -135,6 +141,21 @@ func (b *builder) finish() (*Configuration, error) {
 		return nil, b.firstError
 	}
 	return &Configuration{Rules: b.rules}, nil
+}
+
+// isXMLText reports whether s is valid UTF-8 made of XML 1.0 characters.
+func isXMLText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c == '\t' || c == '\n' || c == '\r':
+		case c < 0x20, c >= 0xD800 && c < 0xE000, c == 0xFFFE, c == 0xFFFF:
+			return false
+		}
+	}
+	return true
 }
 
 // parseXSDInt parses an xs:int: optional sign, decimal digits, surrounding
@@ -241,6 +262,10 @@ type jsonRule struct {
 }
 
 func (b *builder) parseJSON(body []byte) *Error {
+	if !utf8.Valid(body) {
+		// JSON is UTF-8; encoding/json would silently replace the bytes.
+		return ErrMalformedXML()
+	}
 	trimmed := bytes.TrimSpace(body)
 	var rules []jsonRule
 	if len(trimmed) > 0 && trimmed[0] == '[' {

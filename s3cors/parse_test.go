@@ -105,6 +105,8 @@ func TestParseJSONErrors(t *testing.T) {
 		{"lower-case method", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["put","get"]}]}`, wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is put"},
 		{"headers checked before methods", `{"CORSRules":[{"AllowedMethods":["put"],"AllowedOrigins":["*"],"AllowedHeaders":["*a*"]}]}`, wantInvalidReq, `AllowedHeader "*a*" can not have more than one wildcard.`},
 		{"methods checked before origins", `{"CORSRules":[{"AllowedOrigins":["*a*"],"AllowedMethods":["put"]}]}`, wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is put"},
+		{"control character", `{"CORSRules":[{"AllowedOrigins":["a\u0001"],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"invalid UTF-8", "{\"CORSRules\":[{\"ID\":\"\xff\",\"AllowedOrigins\":[\"*\"],\"AllowedMethods\":[\"GET\"]}]}", wantMalformed, msgMalformedXML},
 		{"101 rules", `{"CORSRules":[` + strings.Repeat(validRuleJSON+",", 100) + validRuleJSON + `]}`, wantInvalidReq, msgTooManyRules},
 	}
 	for _, tt := range tests {
