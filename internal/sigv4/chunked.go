@@ -207,7 +207,7 @@ func (c *chunkReader) readTrailer(r *http.Request, br *bufio.Reader, res *Result
 		name, value, ok := strings.Cut(line, ":")
 		name = strings.ToLower(strings.TrimSpace(name))
 		value = strings.TrimSpace(value)
-		if !ok || name == "" || !slices.Contains(declared, name) || trailer.Get(name) != "" {
+		if !ok || name == "" || value == "" || !slices.Contains(declared, name) || trailer.Get(name) != "" {
 			return errMalformedTrailer()
 		}
 		trailer.Set(name, value)
