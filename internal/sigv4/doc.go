@@ -34,6 +34,15 @@
 //     credential (service, terminal, date format, region), the request date,
 //     the access key, the credential date against X-Amz-Date, the clock skew,
 //     x-amz-content-sha256, the signed headers, the signature, then the body.
+//     Presigned requests: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date and
+//     its day, the presence of X-Amz-Signature, X-Amz-SignedHeaders and
+//     X-Amz-Expires, the expiry value, the access key, "not valid yet" (more
+//     than 15 minutes ahead), "expired", the signed headers, the signature.
+//   - Authorization together with presigned (or Signature V2) query
+//     parameters is 400 InvalidArgument "Only one auth mechanism allowed;
+//     ..."; Signature Version 2 is 400 InvalidRequest "The authorization
+//     mechanism you have provided is not supported. Please use
+//     AWS4-HMAC-SHA256."
 //   - A credential date other than the request date is 400
 //     AuthorizationHeaderMalformed "The authorization header is malformed;
 //     Invalid credential date. Date is not the same as X-Amz-Date."

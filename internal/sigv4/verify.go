@@ -110,7 +110,8 @@ type Result struct {
 	// ContentSHA256 is the payload hash the signature covers: a hex
 	// SHA-256, UNSIGNED-PAYLOAD or one of the STREAMING-* values.
 	ContentSHA256 string
-	// SignedHeaders are the lower-case names the signature covers.
+	// SignedHeaders are the header names the signature covers, as the
+	// client listed them (lower case for every SDK).
 	SignedHeaders []string
 	// Body is the payload, decoded from aws-chunked when it was sent so,
 	// at most the limit given to Verify.
