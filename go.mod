@@ -2,7 +2,10 @@ module github.com/s3cors/caddy-s3cors
 
 go 1.26.0
 
-require github.com/caddyserver/caddy/v2 v2.11.9
+require (
+	github.com/aws/aws-sdk-go-v2 v1.48.0
+	github.com/caddyserver/caddy/v2 v2.11.9
+)
 
 require (
 	cel.dev/cel-go v0.32.0 // indirect
@@ -23,6 +26,7 @@ require (
 	github.com/alecthomas/chroma/v2 v2.27.0 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/aryann/difflib v0.0.0-20210328193216-ff5ff6dc229b // indirect
+	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bits-and-blooms/bitset v1.25.0 // indirect
 	github.com/caddyserver/certmagic v0.25.6 // indirect
