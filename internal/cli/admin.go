@@ -31,6 +31,7 @@ func addAdminFlags(cmd *cobra.Command) {
 	cmd.Flags().StringP("address", "", "", "The address to use to reach the admin API endpoint, if not the default")
 }
 
+// putCommand is `caddy s3-cors put`: PUT /s3_cors/buckets/<bucket>.
 func putCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "put <bucket> [<file>|-] [--config <path> [--adapter <name>]] [--address <interface>]",
@@ -53,6 +54,7 @@ refused with S3's error, printed as "Code: Message".
 	return cmd
 }
 
+// getCommand is `caddy s3-cors get`: GET /s3_cors/buckets/<bucket>.
 func getCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get <bucket> [--json] [--config <path> [--adapter <name>]] [--address <interface>]",
@@ -71,6 +73,7 @@ A bucket without a configuration is S3's NoSuchCORSConfiguration error.
 	return cmd
 }
 
+// deleteCommand is `caddy s3-cors delete`: DELETE /s3_cors/buckets/<bucket>.
 func deleteCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete <bucket> [--config <path> [--adapter <name>]] [--address <interface>]",
@@ -87,6 +90,7 @@ not an error.
 	return cmd
 }
 
+// listCommand is `caddy s3-cors list`: GET /s3_cors/buckets.
 func listCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--config <path> [--adapter <name>]] [--address <interface>]",
@@ -102,6 +106,8 @@ instance, one a line.
 	return cmd
 }
 
+// cmdPut sends a configuration file to the admin API, with its Content-Type
+// (told by isJSON) and Content-MD5.
 func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
@@ -130,6 +136,7 @@ func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 	return caddy.ExitCodeSuccess, nil
 }
 
+// cmdGet prints a bucket's configuration as the admin API returns it.
 func cmdGet(s streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
@@ -159,6 +166,7 @@ func cmdGet(s streams, fl caddycmd.Flags) (int, error) {
 	return caddy.ExitCodeSuccess, nil
 }
 
+// cmdDelete deletes a bucket's configuration.
 func cmdDelete(_ streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
@@ -176,6 +184,7 @@ func cmdDelete(_ streams, fl caddycmd.Flags) (int, error) {
 	return caddy.ExitCodeSuccess, nil
 }
 
+// cmdList prints the buckets that have a configuration, one a line.
 func cmdList(s streams, fl caddycmd.Flags) (int, error) {
 	adminAddr, err := adminAddress(fl)
 	if err != nil {
@@ -251,6 +260,7 @@ type apiError struct {
 	Message     string
 }
 
+// Error implements the error interface.
 func (e *apiError) Error() string {
 	msg := fmt.Sprintf("admin API: %s %s: HTTP %d", e.Method, e.URI, e.Status)
 	if e.Message != "" {

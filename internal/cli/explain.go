@@ -19,6 +19,8 @@ import (
 // explainPath is the admin API route that explains a decision.
 const explainPath = "/s3_cors/explain"
 
+// explainCommand is `caddy s3-cors explain`: local with --config, through
+// POST /s3_cors/explain with --bucket.
 func explainCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain --config <file>|--bucket <name> [--origin <origin>] [--method <method>] [--request-method <method>] [--request-headers <list>] [--path <key>] [--json] [--address <interface>]",
@@ -68,6 +70,8 @@ type explainRequest struct {
 	Headers map[string]string `json:"headers,omitempty"`
 }
 
+// cmdExplain builds the request the flags describe and explains how the
+// configuration decides it.
 func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 	configFile := fl.String("config")
 	bucket := fl.String("bucket")

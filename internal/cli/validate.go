@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// validateCommand is `caddy s3-cors validate`, local only.
 func validateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate <file>|- [--json]",
@@ -32,6 +33,8 @@ HTTP status, and the exit status is non-zero.
 	return cmd
 }
 
+// cmdValidate parses a configuration file with the engine and prints it
+// normalized, or returns S3's error.
 func cmdValidate(s streams, fl caddycmd.Flags) (int, error) {
 	body, err := readConfiguration(s, fl.Arg(0))
 	if err != nil {
