@@ -47,6 +47,9 @@ func Key(bucket string) string {
 	return path.Join(KeyPrefix, bucket+keySuffix)
 }
 
+// Locate implements Locator: the storage key of bucket.
+func (c *CaddyStorage) Locate(bucket string) string { return Key(bucket) }
+
 // Load implements Store.
 func (c *CaddyStorage) Load(ctx context.Context, bucket string) ([]byte, error) {
 	if err := checkBucket("caddy storage: load", bucket); err != nil {
@@ -187,4 +190,5 @@ func formatVersion(modified time.Time, size int64) string {
 var (
 	_ Store           = (*CaddyStorage)(nil)
 	_ VersionedPutter = (*CaddyStorage)(nil)
+	_ Locator         = (*CaddyStorage)(nil)
 )

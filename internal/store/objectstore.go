@@ -111,6 +111,9 @@ func (o *ObjectStore) objectName(bucket string) string {
 	return o.prefix + bucket + keySuffix
 }
 
+// Locate implements Locator: <config bucket>/<object name> of bucket.
+func (o *ObjectStore) Locate(bucket string) string { return o.bucket + "/" + o.objectName(bucket) }
+
 // Load implements Store. It reads at most MaxObjectSize+1 bytes, so that the
 // engine can refuse an oversized object while a huge one cannot exhaust
 // memory.
@@ -206,4 +209,5 @@ func (o *ObjectStore) List(ctx context.Context) ([]Entry, error) {
 var (
 	_ Store           = (*ObjectStore)(nil)
 	_ VersionedPutter = (*ObjectStore)(nil)
+	_ Locator         = (*ObjectStore)(nil)
 )
