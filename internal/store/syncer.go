@@ -410,8 +410,8 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 		case <-timer.C:
 		}
 		_, _, err := s.Sync(ctx)
-		if ctx.Err() != nil {
-			return
+		if err != nil && ctx.Err() != nil {
+			return // canceled, not failed
 		}
 		if s.opts.OnSync != nil {
 			s.opts.OnSync(err)
