@@ -16,8 +16,9 @@ import (
 // ObjectStoreConfig is how to reach the bucket that holds the configurations
 // of an ObjectStore.
 type ObjectStoreConfig struct {
-	// Endpoint is the host and port of the S3 API, without scheme, such as
-	// "minio:9000" or "s3.eu-west-1.amazonaws.com".
+	// Endpoint is the host and port of the S3 API, such as "minio:9000" or
+	// "s3.eu-west-1.amazonaws.com". A scheme (http:// or https://) may be
+	// given if it agrees with Secure.
 	Endpoint string
 	// AccessKey and SecretKey are the static credentials of the client.
 	AccessKey string
