@@ -341,8 +341,9 @@ func (s *Syncer) locate(bucket string) string {
 	return bucket
 }
 
-// Put stores cfg as bucket's configuration and, once the store has it, puts
-// it in the snapshot at once. When the store is a VersionedPutter, the new
+// Put stores cfg as bucket's configuration (as cfg.XML(), the engine's
+// canonical form, which GetBucketCors returns) and, once the store has it,
+// puts it in the snapshot at once. When the store is a VersionedPutter, the new
 // Version is noted so that the next sync does not read the key back.
 func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configuration) error {
 	if cfg == nil {
