@@ -120,6 +120,7 @@ func RequireMinIO(t testing.TB) string {
 // StartMinIO starts a MinIO server on 127.0.0.1 with a free port, its own
 // root credentials and a temporary data directory, waits until it is live,
 // and stops it when the test ends. See RequireMinIO for a missing binary.
+// "Live" here means ready for S3 requests; see waitLive.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
 	bin := RequireMinIO(t)
@@ -207,14 +208,29 @@ func minioEnv(m *MinIO) []string {
 	)
 }
 
-// waitLive polls /minio/health/live until it answers 200, the process
-// exits, or minioStartTimeout passes.
+// waitLive waits until the server can serve S3 requests: first its
+// liveness probe /minio/health/live answers 200, then /minio/health/cluster
+// does. The second wait matters: MinIO answers the liveness probe as soon
+// as its HTTP server runs, with the header "X-Minio-Server-Status: offline"
+// while its object layer is still initializing, and S3 requests fail with
+// "Server not initialized" until then; the cluster probe answers 200 only
+// once the object layer is up with write quorum.
 func waitLive(baseURL string, exited <-chan error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), minioStartTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
+	for _, probe := range []string{"/minio/health/live", "/minio/health/cluster"} {
+		if err := poll(ctx, client, baseURL+probe, exited); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// poll requests url until it answers 200, the process exits, or ctx ends.
+func poll(ctx context.Context, client *http.Client, url string, exited <-chan error) error {
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/minio/health/live", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return fmt.Errorf("health request: %w", err)
 		}
@@ -227,10 +243,10 @@ func waitLive(baseURL string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("minio exited before it was live: %v", err)
+			return fmt.Errorf("minio exited before %s answered: %v", url, err)
 		case <-ctx.Done():
-			return errors.New("minio not live after " + minioStartTimeout.String())
-		case <-time.After(100 * time.Millisecond):
+			return errors.New("no 200 from " + url + " within " + minioStartTimeout.String())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
