@@ -1,0 +1,162 @@
+// Package store keeps bucket CORS configurations (the PutBucketCors XML, one
+// key per bucket) in shared storage and turns that storage into an in-memory
+// snapshot that every node of a cluster converges to.
+//
+// Two backends implement Store:
+//
+//   - CaddyStorage, over any certmagic.Storage: Caddy's own storage (the
+//     file system by default) or a storage module shared by several nodes
+//     (Redis, Consul, a shared volume). Keys are s3_cors/buckets/<bucket>.xml.
+//   - ObjectStore, objects <prefix>/<bucket>.xml in a bucket of an
+//     S3-compatible store (MinIO) reached with minio-go.
+//
+// A Syncer lists a Store, re-reads only the keys whose Version changed,
+// parses them with s3cors.ParseXML and publishes an immutable map of
+// configurations. Writes made through the Syncer are visible on the node
+// that made them at once and on the others at their next sync.
+//
+// Bucket names are validated by every Store method (ValidBucketName) before
+// they become a key, so that a name such as "../../x" (which Go's router
+// makes out of "..%2F..%2Fx") never reaches the storage layer.
+//
+// This package knows nothing about Caddy's HTTP layer; the Caddy app calls it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// KeyPrefix is the storage key prefix under which CaddyStorage keeps one key
+// per bucket, and the default object prefix of ObjectStore.
+const KeyPrefix = "s3_cors/buckets"
+
+// keySuffix ends every configuration key. Listing ignores keys without it,
+// which also skips the temporary files certmagic.FileStorage creates beside
+// the key while it writes.
+const keySuffix = ".xml"
+
+// MaxObjectSize bounds how much of a stored configuration is read. The
+// engine refuses bodies over 64 KiB; reading a little more than that lets
+// ParseXML give its own error for an oversized key, while a huge or hostile
+// object cannot exhaust memory.
+const MaxObjectSize = 1 << 20
+
+// Store keeps one CORS configuration (its PutBucketCors XML) per bucket.
+// Implementations are safe for concurrent use. Every method refuses a bucket
+// name that ValidBucketName rejects, with an error wrapping ErrInvalidBucket,
+// before touching storage.
+type Store interface {
+	// Load returns the stored XML of bucket. When the bucket has no
+	// configuration the error satisfies errors.Is(err, fs.ErrNotExist).
+	Load(ctx context.Context, bucket string) ([]byte, error)
+
+	// Put stores xml as the configuration of bucket, replacing any other.
+	// A reader sees either the old or the new content, never a mix. Put
+	// returns only after the store has the content.
+	Put(ctx context.Context, bucket string, xml []byte) error
+
+	// Delete removes the configuration of bucket. Deleting a configuration
+	// that does not exist is not an error.
+	Delete(ctx context.Context, bucket string) error
+
+	// List returns one Entry per bucket that has a configuration, in no
+	// particular order. A store that was never written lists nothing, without
+	// error. Keys that are not a valid bucket name followed by ".xml" are
+	// ignored.
+	List(ctx context.Context) ([]Entry, error)
+}
+
+// VersionedPutter is implemented by stores that can tell the Version a Put
+// produced. The Syncer uses it so that a node's own write is not read back
+// at the next sync.
+type VersionedPutter interface {
+	// PutVersion is Put, and returns the Version that List will report for
+	// the new content ("" when the store cannot tell).
+	PutVersion(ctx context.Context, bucket string, xml []byte) (string, error)
+}
+
+// Entry is one listed configuration.
+type Entry struct {
+	// Bucket is the bucket name, always valid per ValidBucketName.
+	Bucket string
+	// Version changes whenever the content changes, so that a key whose
+	// Version is unchanged need not be read again: modification time and
+	// size for CaddyStorage, the ETag for ObjectStore. The empty string
+	// means unknown: such a key is read on every sync.
+	Version string
+}
+
+// ErrInvalidBucket is wrapped by the error every Store method returns for a
+// bucket name that ValidBucketName rejects.
+var ErrInvalidBucket = errors.New("invalid bucket name")
+
+// checkBucket returns the error that a Store method answers for an invalid
+// bucket name, prefixed with the method's context.
+func checkBucket(op, bucket string) error {
+	if ValidBucketName(bucket) {
+		return nil
+	}
+	return fmt.Errorf("%s %q: %w", op, bucket, ErrInvalidBucket)
+}
+
+// ValidBucketName reports whether name follows S3's bucket naming rules: 3 to
+// 63 characters of lower-case letters, digits, '.' and '-', starting and
+// ending with a letter or digit, without two adjacent periods, and not
+// formatted as an IPv4 address.
+//
+// AWS additionally reserves some prefixes and suffixes (xn--, sthree-,
+// -s3alias, ...) for bucket creation. They are accepted here on purpose: the
+// store in front of which this module runs (MinIO, Ceph) may already have
+// buckets so named, and refusing them would leave those buckets without a way
+// to get a CORS configuration. What matters here is that the name is safe as
+// a storage key: no '/', no '..', no upper case or encoded characters.
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if strings.Contains(name, "..") {
+		return false
+	}
+	return !looksLikeIPv4(name)
+}
+
+// looksLikeIPv4 reports whether name is four dot-separated groups of digits.
+// Any such name is refused, including ones net/netip would not parse (leading
+// zeros, groups over 255), since S3 refuses names "formatted as" an address.
+func looksLikeIPv4(name string) bool {
+	groups := strings.Split(name, ".")
+	if len(groups) != 4 {
+		return false
+	}
+	for _, g := range groups {
+		if g == "" || strings.Trim(g, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// bucketFromKey returns the bucket of a key name (the last path element,
+// without prefix) of the form <bucket>.xml, and whether it is one.
+func bucketFromKey(name string) (string, bool) {
+	bucket, ok := strings.CutSuffix(name, keySuffix)
+	if !ok || !ValidBucketName(bucket) {
+		return "", false
+	}
+	return bucket, true
+}

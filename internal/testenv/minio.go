@@ -1,0 +1,295 @@
+// Package testenv starts the real external programs that tests run against,
+// such as a MinIO server, and skips (or, in CI, fails) the test when a
+// program is not installed.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/build"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// MinIOBinEnv is the environment variable naming the MinIO binary to use,
+// which wins over every other place.
+const MinIOBinEnv = "MINIO_BIN"
+
+// minioStartTimeout bounds how long StartMinIO waits for the server to
+// answer its liveness probe. MinIO is usually live in under two seconds; the
+// margin is for a loaded machine.
+const minioStartTimeout = 60 * time.Second
+
+// MinIO is a MinIO server started for one test.
+type MinIO struct {
+	// Endpoint is host:port of the S3 API, as minio-go wants it.
+	Endpoint string
+	// URL is the base URL of the S3 API, http://Endpoint.
+	URL string
+	// ConsoleAddr is host:port of the web console.
+	ConsoleAddr string
+	// AccessKey and SecretKey are the root credentials
+	// (MINIO_ROOT_USER and MINIO_ROOT_PASSWORD).
+	AccessKey string
+	SecretKey string
+	// DataDir is the server's data directory, a t.TempDir.
+	DataDir string
+	// Binary is the path of the MinIO binary that runs.
+	Binary string
+}
+
+// FindMinIO returns the path of the MinIO binary: $MINIO_BIN if set, else
+// "minio" on PATH, in $(go env GOPATH)/bin, or in the repository's
+// .cache/bin (where scripts/install-minio.sh puts it).
+func FindMinIO() (string, error) {
+	if p := os.Getenv(MinIOBinEnv); p != "" {
+		if isExecutable(p) {
+			return p, nil
+		}
+		return "", fmt.Errorf("testenv: %s=%s is not an executable file", MinIOBinEnv, p)
+	}
+	if p, err := exec.LookPath("minio"); err == nil {
+		return p, nil
+	}
+	var candidates []string
+	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+		candidates = append(candidates, filepath.Join(dir, "bin", "minio"))
+	}
+	if root, ok := repoRoot(); ok {
+		candidates = append(candidates, filepath.Join(root, ".cache", "bin", "minio"))
+	}
+	for _, p := range candidates {
+		if isExecutable(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("testenv: minio not found in $%s, PATH or %s (install it with scripts/install-minio.sh)",
+		MinIOBinEnv, strings.Join(candidates, ", "))
+}
+
+// isExecutable reports whether p is a regular file with an execute bit.
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// repoRoot finds the directory of the go.mod above the working directory
+// (tests run in their package's directory).
+func repoRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// RequireMinIO returns the MinIO binary, or ends the test: with t.Skip when
+// it is missing on a developer machine, with t.Fatal when the environment
+// variable CI is set, since CI must not silently skip end-to-end tests.
+func RequireMinIO(t testing.TB) string {
+	t.Helper()
+	bin, err := FindMinIO()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v (CI is set, so this is an error)", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	return bin
+}
+
+// StartMinIO starts a MinIO server on 127.0.0.1 with a free port, its own
+// root credentials and a temporary data directory, waits until it is live,
+// and stops it when the test ends. See RequireMinIO for a missing binary.
+// "Live" here means ready for S3 requests; see waitLive.
+func StartMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	bin := RequireMinIO(t)
+	// A free port found by listening can be taken by someone else before
+	// MinIO binds it; retrying with new ports makes that harmless.
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		m, err := startMinIO(t, bin)
+		if err == nil {
+			return m
+		}
+		lastErr = err
+	}
+	t.Fatalf("testenv: start minio: %v", lastErr)
+	return nil
+}
+
+// startMinIO makes one attempt at starting MinIO.
+func startMinIO(t testing.TB, bin string) (*MinIO, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	m := &MinIO{
+		Endpoint:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+		ConsoleAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+		AccessKey:   "testenv-admin",
+		SecretKey:   "testenv-secret-" + strconv.Itoa(os.Getpid()),
+		DataDir:     t.TempDir(),
+		Binary:      bin,
+	}
+	m.URL = "http://" + m.Endpoint
+
+	cmd := exec.Command(bin, "server", "--quiet",
+		"--address", m.Endpoint, "--console-address", m.ConsoleAddr, m.DataDir)
+	cmd.Env = minioEnv(m)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	stop := func() {
+		// An interrupt lets MinIO shut down cleanly; it gets a few
+		// seconds before it is killed.
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+
+	if err := waitLive(m.URL, exited); err != nil {
+		stop()
+		return nil, fmt.Errorf("%w; output:\n%s", err, out.String())
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("minio output:\n%s", out.String())
+		}
+	})
+	return m, nil
+}
+
+// minioEnv is the environment of the server: the test's own, without any
+// MINIO_ setting that could change the server's behaviour, plus the root
+// credentials and no update checks (the tests run offline).
+func minioEnv(m *MinIO) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MINIO_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env,
+		"MINIO_ROOT_USER="+m.AccessKey,
+		"MINIO_ROOT_PASSWORD="+m.SecretKey,
+		"MINIO_UPDATE=off",
+	)
+}
+
+// waitLive waits until the server can serve S3 requests: first its
+// liveness probe /minio/health/live answers 200, then /minio/health/cluster
+// does. The second wait matters: MinIO answers the liveness probe as soon
+// as its HTTP server runs, with the header "X-Minio-Server-Status: offline"
+// while its object layer is still initializing, and S3 requests fail with
+// "Server not initialized" until then; the cluster probe answers 200 only
+// once the object layer is up with write quorum.
+func waitLive(baseURL string, exited <-chan error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), minioStartTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for _, probe := range []string{"/minio/health/live", "/minio/health/cluster"} {
+		if err := poll(ctx, client, baseURL+probe, exited); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// poll requests url until it answers 200, the process exits, or ctx ends.
+func poll(ctx context.Context, client *http.Client, url string, exited <-chan error) error {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("health request: %w", err)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("minio exited before %s answered: %v", url, err)
+		case <-ctx.Done():
+			return errors.New("no 200 from " + url + " within " + minioStartTimeout.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// freePorts returns n distinct TCP ports free on 127.0.0.1 right now.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		// Hold every listener until all ports are chosen, so the kernel
+		// does not hand out the same port twice.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// lockedBuffer collects the server's output, written by exec's copying
+// goroutines and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
