@@ -84,50 +84,8 @@ func runRequestCase(t *testing.T, c *conformanceCase) {
 	conformance.CheckResponse(t, c, res.StatusCode, res.Header, rec.Body.Bytes())
 }
 
-// putBodies returns the bodies a put case is sent as: its XML, its JSON, or both.
-func putBodies(c *conformanceCase) (xmlBody, jsonBody []byte) {
-	if c.BodyXML != nil {
-		xmlBody = []byte(*c.BodyXML)
-	}
-	if len(c.CORSJSON) > 0 {
-		jsonBody = c.CORSJSON
-	}
-	if c.ID == "put-too-large" {
-		var b strings.Builder
-		b.WriteString("<CORSConfiguration>")
-		for b.Len() <= MaxBodySize {
-			b.WriteString("<CORSRule><AllowedOrigin>http://www.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>")
-		}
-		b.WriteString("</CORSConfiguration>")
-		xmlBody = []byte(b.String())
-		jsonBody = []byte(`{"CORSRules":[` + strings.Repeat(`{"AllowedOrigins":["*"],"AllowedMethods":["GET"]},`, MaxBodySize/40) + `{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`)
-	}
-	return xmlBody, jsonBody
-}
-
-// caseHeaders builds a put case's request headers: a valid checksum unless
-// the case says otherwise, then the case's own headers.
-func caseHeaders(c *conformanceCase, body []byte, contentType string) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", contentType)
-	h.Set("X-Amz-Checksum-Crc32", crc32Base64(body))
-	for name, v := range c.Headers {
-		switch {
-		case name == "x-amz-checksum-*" && v == nil:
-			h.Del("X-Amz-Checksum-Crc32")
-		case v == nil:
-			h.Del(name)
-		default:
-			h.Set(name, *v)
-		}
-	}
-	return h
-}
-
-const conformanceOwner = "000000000001"
-
 func runPutCase(t *testing.T, c *conformanceCase) {
-	xmlBody, jsonBody := putBodies(c)
+	xmlBody, jsonBody := conformance.PutBodies(c)
 	if xmlBody == nil && jsonBody == nil {
 		t.Fatal("put case without a body")
 	}
@@ -139,8 +97,8 @@ func runPutCase(t *testing.T, c *conformanceCase) {
 			continue
 		}
 		t.Run(form.name, func(t *testing.T) {
-			h := caseHeaders(c, form.body, form.contentType)
-			cfg, err := DecodePut(h, form.body, PutOptions{Owner: conformanceOwner, RequireIntegrity: true})
+			h := conformance.PutHeaders(c, form.body, form.contentType)
+			cfg, err := DecodePut(h, form.body, PutOptions{Owner: conformance.Owner, RequireIntegrity: true})
 			if c.Expect.Status == http.StatusOK {
 				if err != nil {
 					t.Fatalf("put refused: %v", err)
