@@ -24,7 +24,7 @@ func TestAdminExplain(t *testing.T) {
 		check  func(t *testing.T, e *s3cors.Explanation, text string)
 	}{
 		{name: "preflight allowed",
-			body: `{"bucket":"photos","method":"OPTIONS","path":"a/b.jpg","origin":"https://app.example.com","headers":{"Access-Control-Request-Method":"PUT","Access-Control-Request-Headers":"Content-Type"}}`,
+			body:   `{"bucket":"photos","method":"OPTIONS","path":"a/b.jpg","origin":"https://app.example.com","headers":{"Access-Control-Request-Method":"PUT","Access-Control-Request-Headers":"Content-Type"}}`,
 			status: 200, check: func(t *testing.T, e *s3cors.Explanation, _ string) {
 				if e.Kind != "preflight" || e.Result != "allowed" || e.Rule != 0 || e.RuleID != "app" || e.Status != 200 {
 					t.Errorf("explanation %+v", e)
@@ -34,7 +34,7 @@ func TestAdminExplain(t *testing.T) {
 				}
 			}},
 		{name: "preflight denied",
-			body: `{"bucket":"photos","method":"OPTIONS","path":"a/b.jpg","origin":"https://evil.example","headers":{"Access-Control-Request-Method":"DELETE"}}`,
+			body:   `{"bucket":"photos","method":"OPTIONS","path":"a/b.jpg","origin":"https://evil.example","headers":{"Access-Control-Request-Method":"DELETE"}}`,
 			status: 200, check: func(t *testing.T, e *s3cors.Explanation, _ string) {
 				if e.Result != "denied" || e.Rule != -1 || e.Status != 403 || e.Error == nil || e.Error.Code != "AccessForbidden" {
 					t.Errorf("explanation %+v", e)
@@ -47,7 +47,7 @@ func TestAdminExplain(t *testing.T) {
 				}
 			}},
 		{name: "preflight on the bucket root",
-			body: `{"bucket":"photos","method":"OPTIONS","path":"/","origin":"https://evil.example","headers":{"Access-Control-Request-Method":"GET"}}`,
+			body:   `{"bucket":"photos","method":"OPTIONS","path":"/","origin":"https://evil.example","headers":{"Access-Control-Request-Method":"GET"}}`,
 			status: 200, check: func(t *testing.T, e *s3cors.Explanation, _ string) {
 				if e.Error == nil || e.Error.Fields["ResourceType"] != "BUCKET" {
 					t.Errorf("explanation %+v", e)
