@@ -404,3 +404,39 @@ func TestAdminOverHTTP(t *testing.T) {
 		t.Errorf("buckets %q", got)
 	}
 }
+
+func TestAdminConcurrent(t *testing.T) {
+	// Admin keeps no state of its own: concurrent requests only meet in
+	// Configs. Run with -race.
+	m := newMem(t, nil)
+	a := newAdmin(m, nil)
+	buckets := []string{"one", "two", "three"}
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				b := buckets[(g+i)%len(buckets)]
+				var req *http.Request
+				switch i % 4 {
+				case 0:
+					req = newRequest("PUT", "/s3_cors/buckets/"+b, otherXML)
+				case 1:
+					req = newRequest("GET", "/s3_cors/buckets/"+b, "")
+				case 2:
+					req = newRequest("GET", "/s3_cors/buckets", "")
+				default:
+					req = newRequest("DELETE", "/s3_cors/buckets/"+b, "")
+				}
+				rec := httptest.NewRecorder()
+				a.ServeHTTP(rec, req)
+				if rec.Code >= 500 || rec.Code == 400 {
+					t.Errorf("%s %s: %d %s", req.Method, req.URL.Path, rec.Code, rec.Body)
+				}
+			}
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+}
