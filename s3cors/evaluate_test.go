@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/s3cors/caddy-s3cors/internal/conformance"
 )
 
 func mustPolicy(t testing.TB, rulesJSON string) *Policy {
@@ -131,7 +133,7 @@ func TestPreflightLadder(t *testing.T) {
 				}
 				return
 			}
-			doc := parseErrorDoc(t, rec.Body.Bytes())
+			doc := conformance.ParseErrorDoc(t, rec.Body.Bytes())
 			if doc.Code != tt.code || doc.Message != tt.message {
 				t.Errorf("got %s %q", doc.Code, doc.Message)
 			}

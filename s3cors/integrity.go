@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
@@ -127,14 +126,6 @@ func isAccountID(v string) bool {
 		}
 	}
 	return true
-}
-
-// crc32Base64 is the x-amz-checksum-crc32 value of body, for clients and
-// tests.
-func crc32Base64(body []byte) string {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], crc32.ChecksumIEEE(body))
-	return base64.StdEncoding.EncodeToString(b[:])
 }
 
 // PutOptions says how DecodePut treats a PutBucketCors request.

@@ -1,0 +1,172 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// Admin routes, all under AdminPrefix.
+const (
+	// AdminPrefix is the path prefix of every admin route, the pattern
+	// the Caddy admin module registers.
+	AdminPrefix = "/s3_cors/"
+	// BucketsPath lists the configured buckets; BucketsPath + "/<bucket>"
+	// addresses one bucket's configuration.
+	BucketsPath = "/s3_cors/buckets"
+	// ExplainPath explains how a configuration decides a request.
+	ExplainPath = "/s3_cors/explain"
+)
+
+// Admin serves the operator endpoints of the Caddy admin API:
+//
+//	PUT    /s3_cors/buckets/<bucket>  PutBucketCors XML, or the aws cli JSON with
+//	                                  Content-Type application/json: 200, empty
+//	GET    /s3_cors/buckets/<bucket>  200 GetBucketCors XML, or the JSON with
+//	                                  Accept: application/json; 404 NoSuchCORSConfiguration
+//	DELETE /s3_cors/buckets/<bucket>  204, also when none existed
+//	GET    /s3_cors/buckets           200 {"buckets": ["a", "b"]}, sorted by name
+//	POST   /s3_cors/explain           200 the engine's Explanation (see ExplainRequest)
+//
+// Content-MD5 and x-amz-checksum-* are verified when present, and
+// x-amz-expected-bucket-owner is checked against Owner. Every failure is
+// S3's XML error document with its status. Caddy re-creates its admin
+// modules on every config load, so Admin owns nothing: it finds the live
+// configurations through Lookup on every request.
+type Admin struct {
+	// Lookup returns the live configurations, or nil when the app is not
+	// running (the routes then answer 503 ServiceUnavailable). Required.
+	Lookup func() Configs
+	// Owner returns the account id x-amz-expected-bucket-owner is checked
+	// against. Nil, or an empty id, is no owner: any expectation is then
+	// refused with AccessDenied, since it cannot be confirmed.
+	Owner func() string
+	// LogError receives the errors the client is not told about, such as
+	// a storage failure behind a 500. Nil logs with the standard logger.
+	LogError func(r *http.Request, err error)
+}
+
+// ServeHTTP routes an admin request under AdminPrefix.
+func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == BucketsPath || path == BucketsPath+"/":
+		a.serveList(w, r)
+	case strings.HasPrefix(path, BucketsPath+"/"):
+		a.serveBucket(w, r, strings.TrimPrefix(path, BucketsPath+"/"))
+	case path == ExplainPath:
+		a.serveExplain(w, r)
+	default:
+		(&s3cors.Error{Status: http.StatusNotFound, Code: "NotFound",
+			Message: "The specified admin route does not exist.",
+			Fields:  []s3cors.Field{{Name: "Resource", Value: path}}}).WriteTo(w)
+	}
+}
+
+// configs returns the live configurations; without them it answers 503
+// and returns nil.
+func (a *Admin) configs(w http.ResponseWriter) Configs {
+	var c Configs
+	if a.Lookup != nil {
+		c = a.Lookup()
+	}
+	if c == nil {
+		errServiceUnavailable().WriteTo(w)
+	}
+	return c
+}
+
+func (a *Admin) owner() string {
+	if a.Owner == nil {
+		return ""
+	}
+	return a.Owner()
+}
+
+func (a *Admin) serveList(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, r, "SERVICE", http.MethodGet)
+		return
+	}
+	c := a.configs(w)
+	if c == nil {
+		return
+	}
+	body, err := json.Marshal(BucketList{Buckets: sortedBuckets(c)})
+	if err != nil {
+		writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: encode bucket list: %w", err))
+		return
+	}
+	write(w, http.StatusOK, "application/json", append(body, '\n'))
+}
+
+// BucketList is the answer of GET /s3_cors/buckets: the buckets that have
+// a configuration, sorted by name, an empty list for none.
+type BucketList struct {
+	// Buckets are the bucket names.
+	Buckets []string `json:"buckets"`
+}
+
+func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket string) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPut, http.MethodDelete:
+	default:
+		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
+		return
+	}
+	if !ValidBucketName(bucket) {
+		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		return
+	}
+	c := a.configs(w)
+	if c == nil {
+		return
+	}
+	owner := a.owner()
+	if err := s3cors.CheckExpectedOwner(r.Header, owner); err != nil {
+		err.WriteTo(w)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		cfg, ok := c.Configuration(bucket)
+		if !ok {
+			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			return
+		}
+		if negotiate(r.Header.Get("Accept"), "application/xml", "application/json") == "application/json" {
+			write(w, http.StatusOK, "application/json", cfg.JSON())
+			return
+		}
+		write(w, http.StatusOK, "application/xml", cfg.XML())
+	case http.MethodPut:
+		if r.ContentLength > s3cors.MaxBodySize {
+			s3cors.ErrTooLarge().WriteTo(w)
+			return
+		}
+		body, err := s3cors.ReadBody(r.Body)
+		if err != nil {
+			readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
+			return
+		}
+		cfg, err := s3cors.DecodePut(r.Header, body, s3cors.PutOptions{Owner: owner})
+		if err != nil {
+			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
+			return
+		}
+		if err := c.SetConfiguration(r.Context(), bucket, cfg, SourceAdmin); err != nil {
+			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
+			return
+		}
+		write(w, http.StatusOK, "", nil)
+	case http.MethodDelete:
+		if err := c.DeleteConfiguration(r.Context(), bucket, SourceAdmin); err != nil {
+			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: delete %s: %w", bucket, err))
+			return
+		}
+		write(w, http.StatusNoContent, "", nil)
+	}
+}

@@ -1,0 +1,244 @@
+// Package api serves the bucket CORS configuration endpoints of
+// caddy-s3cors as plain net/http: the operator routes under /s3_cors/ on
+// Caddy's admin listener (Admin) and S3's own PutBucketCors, GetBucketCors
+// and DeleteBucketCors (`?cors`) on the site (S3API). It holds no state:
+// configurations live behind the Configs interface, which the Caddy app
+// implements, and every answer, success or failure, is written here, with
+// S3's XML error document for every failure.
+//
+// # Choices
+//
+//   - A bucket name is checked with S3's rules (ValidBucketName) before it
+//     reaches Configs, so that a decoded `..%2F` never becomes a storage key.
+//   - Requests are checked in this order: route and method (405
+//     MethodNotAllowed with an Allow header), bucket name (400
+//     InvalidBucketName), on the S3 API the signature, then the live app (503
+//     ServiceUnavailable when it is not running), x-amz-expected-bucket-owner,
+//     and for a PUT the body size, the integrity headers and the document.
+//   - A body over 64 KiB is refused with 400 MaxMessageLengthExceeded: at
+//     once when Content-Length says so, otherwise after reading at most
+//     64 KiB + 1 bytes.
+//   - A storage failure is 500 InternalError; the error itself goes to the
+//     LogError hook, never to the client.
+//   - Successful answers carry x-amz-request-id and x-amz-id-2 too, as S3's
+//     do, so that a log line can be matched with a client's report.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// Configs is the live store of bucket CORS configurations, which the Caddy
+// app implements. Bucket names reaching it have passed ValidBucketName.
+type Configs interface {
+	// Configuration returns the bucket's configuration and whether it has
+	// one.
+	Configuration(bucket string) (*s3cors.Configuration, bool)
+	// SetConfiguration replaces the bucket's configuration, returning only
+	// once storage holds it; on failure the previous configuration stays.
+	// source is "admin" or "s3", for the logs.
+	SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.Configuration, source string) error
+	// DeleteConfiguration removes the bucket's configuration; removing
+	// one that does not exist is not an error.
+	DeleteConfiguration(ctx context.Context, bucket, source string) error
+	// Buckets lists the buckets that have a configuration.
+	Buckets() []string
+}
+
+// The source values passed to Configs.
+const (
+	// SourceAdmin marks a change made through the admin API.
+	SourceAdmin = "admin"
+	// SourceS3 marks a change made through the S3 API on the site.
+	SourceS3 = "s3"
+)
+
+// ValidBucketName reports whether name is a bucket name S3 accepts: 3 to
+// 63 characters among lower-case letters, digits, '.' and '-', starting and
+// ending with a letter or digit, without "..", and not shaped like an IPv4
+// address (four dot-separated groups of digits).
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return !strings.Contains(name, "..") && !looksLikeIPv4(name)
+}
+
+// looksLikeIPv4 reports whether name is four dot-separated groups of
+// digits, such as 192.168.5.4.
+func looksLikeIPv4(name string) bool {
+	parts := strings.Split(name, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Messages of the errors this package adds to the engine's.
+const (
+	msgInternal           = "We encountered an internal error. Please try again."
+	msgServiceUnavailable = "Service is unable to handle request."
+	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
+)
+
+// errInternal is S3's 500.
+func errInternal() *s3cors.Error {
+	return &s3cors.Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: msgInternal}
+}
+
+// errServiceUnavailable answers while no live app holds the
+// configurations.
+func errServiceUnavailable() *s3cors.Error {
+	return &s3cors.Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: msgServiceUnavailable}
+}
+
+// errInvalidArgument is S3's 400 for a request parameter it cannot use.
+func errInvalidArgument(msg string) *s3cors.Error {
+	return &s3cors.Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: msg}
+}
+
+// methodNotAllowed writes 405 MethodNotAllowed with the Allow header.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, resourceType string, allow ...string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s3cors.ErrMethodNotAllowed(r.Method, resourceType).WriteTo(w)
+}
+
+// errorLogger is where internal errors go.
+type errorLogger func(r *http.Request, err error)
+
+// report hands err to the hook, or to the standard logger without one.
+func (l errorLogger) report(r *http.Request, err error) {
+	if l != nil {
+		l(r, err)
+		return
+	}
+	log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+}
+
+// writeError answers err: an *s3cors.Error (possibly wrapped) as it is,
+// anything else as 500 InternalError after reporting it.
+func writeError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err error) {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		s3err.WriteTo(w)
+		return
+	}
+	logErr.report(r, err)
+	errInternal().WriteTo(w)
+}
+
+// readError answers a failure to read a request body: the S3 error when
+// it is one (a body too large), 400 IncompleteBody otherwise, since a body
+// that cannot be read is the client's doing.
+func readError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err error) {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		s3err.WriteTo(w)
+		return
+	}
+	logErr.report(r, fmt.Errorf("read request body: %w", err))
+	(&s3cors.Error{Status: http.StatusBadRequest, Code: "IncompleteBody", Message: msgIncompleteBody}).WriteTo(w)
+}
+
+// write answers a success: status, the request ids, and body with its
+// Content-Type (none for 204).
+func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	requestID, hostID := s3cors.NewRequestIDs()
+	h.Set("X-Amz-Request-Id", requestID)
+	h.Set("X-Amz-Id-2", hostID)
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	if status != http.StatusNoContent {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(status)
+	if len(body) > 0 {
+		_, _ = w.Write(body) // the client went away; there is no one left to tell
+	}
+}
+
+// negotiate picks the media type of offers that accept (an Accept header
+// value) prefers, by quality and then by the order of offers. An absent
+// Accept, or one that accepts none of them, gets the first offer.
+func negotiate(accept string, offers ...string) string {
+	best, bestQ := offers[0], 0.0
+	if strings.TrimSpace(accept) == "" {
+		return best
+	}
+	for _, offer := range offers {
+		q := acceptQuality(accept, offer)
+		if q > bestQ {
+			best, bestQ = offer, q
+		}
+	}
+	return best
+}
+
+// acceptQuality is the quality accept gives offer: that of the most
+// specific matching range (type/subtype, then type/*, then */*), 0 when
+// none matches.
+func acceptQuality(accept, offer string) float64 {
+	offerType, _, _ := strings.Cut(offer, "/")
+	q, specificity := 0.0, -1
+	for _, part := range strings.Split(accept, ",") {
+		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		s := -1
+		switch {
+		case mediaType == offer:
+			s = 2
+		case mediaType == offerType+"/*":
+			s = 1
+		case mediaType == "*/*":
+			s = 0
+		}
+		if s <= specificity {
+			continue
+		}
+		specificity, q = s, 1
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+				q = f
+			}
+		}
+	}
+	return q
+}
+
+// sortedBuckets returns a sorted copy of the buckets, never nil.
+func sortedBuckets(c Configs) []string {
+	buckets := append([]string{}, c.Buckets()...)
+	sort.Strings(buckets)
+	return buckets
+}

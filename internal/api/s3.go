@@ -1,0 +1,131 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// S3API answers S3's own bucket CORS operations on the site, with S3's
+// behaviour: PutBucketCors, GetBucketCors and DeleteBucketCors, that is
+// PUT, GET and DELETE on a bucket with the `cors` query key. The caller
+// routes the requests IsCORSRequest accepts to ServeCORS, with the bucket
+// it resolved (path or virtual-hosted style); every other request goes on
+// to the store.
+type S3API struct {
+	// Verify authenticates a request, as the AWS Signature Version 4
+	// verifier does. It reads the body, at most bodyLimit bytes plus one
+	// (a longer body may be returned as read: it is refused as too large),
+	// decoded from aws-chunked when needed, and returns it with the
+	// trailing headers (such as x-amz-checksum-crc32) of a chunked body.
+	// An authentication failure is an *s3cors.Error (AccessDenied,
+	// SignatureDoesNotMatch, ...), answered as it is; any other error is
+	// a 500. Nil refuses every request with AccessDenied.
+	Verify func(r *http.Request, bodyLimit int64) (body []byte, trailer http.Header, err error)
+	// Owner is the account id x-amz-expected-bucket-owner is checked
+	// against; empty is no owner, and any expectation is then refused
+	// with AccessDenied.
+	Owner string
+	// LogError receives the errors the client is not told about, such as
+	// a storage failure behind a 500. Nil logs with the standard logger.
+	LogError func(r *http.Request, err error)
+}
+
+// IsCORSRequest reports whether r is one of S3's bucket CORS operations:
+// its query has the exact key `cors` (`?cors`, `?cors=`, `?cors&...`), so
+// that presigned object URLs and other sub-resources pass through. OPTIONS
+// is never one: with or without `cors`, it is a CORS preflight, which the
+// handler answers from the bucket's configuration as S3 does.
+func (s *S3API) IsCORSRequest(r *http.Request) bool {
+	if r.Method == http.MethodOptions || r.URL == nil {
+		return false
+	}
+	query := r.URL.RawQuery
+	for query != "" {
+		var part string
+		part, query, _ = strings.Cut(query, "&")
+		key, _, _ := strings.Cut(part, "=")
+		if key == "cors" {
+			return true
+		}
+		if k, err := url.QueryUnescape(key); err == nil && k == "cors" {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeCORS answers a request IsCORSRequest accepted, for bucket, with
+// configs the live configurations (a nil interface: the app is not
+// running, 503). In
+// order: a method other than PUT, GET and DELETE is 405 MethodNotAllowed;
+// an invalid bucket name 400 InvalidBucketName; then the signature is
+// verified (a failure is answered and changes nothing), then
+// x-amz-expected-bucket-owner; a PUT must carry Content-MD5 or an
+// x-amz-checksum-* header (in the headers or the chunked body's trailer),
+// which must match, and its body is always read as XML, as S3 does
+// whatever the Content-Type. Every answer carries x-amz-request-id and
+// x-amz-id-2.
+func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string, configs Configs) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPut, http.MethodDelete:
+	default:
+		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
+		return
+	}
+	if !ValidBucketName(bucket) {
+		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		return
+	}
+	if s.Verify == nil {
+		s3cors.ErrAccessDenied().WriteTo(w)
+		return
+	}
+	body, trailer, err := s.Verify(r, s3cors.MaxBodySize)
+	if err != nil {
+		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
+		return
+	}
+	if configs == nil {
+		errServiceUnavailable().WriteTo(w)
+		return
+	}
+	if err := s3cors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
+		err.WriteTo(w)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		cfg, ok := configs.Configuration(bucket)
+		if !ok {
+			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			return
+		}
+		write(w, http.StatusOK, "application/xml", cfg.XML())
+	case http.MethodPut:
+		h := r.Header.Clone()
+		for name, values := range trailer {
+			h[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+		}
+		h.Del("Content-Type") // S3 reads the body as XML whatever it says
+		cfg, err := s3cors.DecodePut(h, body, s3cors.PutOptions{Owner: s.Owner, RequireIntegrity: true})
+		if err != nil {
+			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: put %s: %w", bucket, err))
+			return
+		}
+		if err := configs.SetConfiguration(r.Context(), bucket, cfg, SourceS3); err != nil {
+			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: put %s: %w", bucket, err))
+			return
+		}
+		write(w, http.StatusOK, "", nil)
+	case http.MethodDelete:
+		if err := configs.DeleteConfiguration(r.Context(), bucket, SourceS3); err != nil {
+			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: delete %s: %w", bucket, err))
+			return
+		}
+		write(w, http.StatusNoContent, "", nil)
+	}
+}
