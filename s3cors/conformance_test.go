@@ -2,141 +2,34 @@ package s3cors
 
 import (
 	"encoding/json"
-	"encoding/xml"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/s3cors/caddy-s3cors/internal/conformance"
 )
 
-// conformanceCase is one case of testdata/conformance/cases.json, recorded
-// against real S3 (see testdata/conformance/README.md for the format).
-type conformanceCase struct {
-	ID         string             `json:"id"`
-	Name       string             `json:"name"`
-	Kind       string             `json:"kind"`
-	CORSConfig json.RawMessage    `json:"cors_config"`
-	CORSJSON   json.RawMessage    `json:"cors_json"`
-	BodyXML    *string            `json:"body_xml"`
-	Headers    map[string]*string `json:"headers"`
-	Request    struct {
-		Method   string            `json:"method"`
-		PathKind string            `json:"path_kind"`
-		Headers  map[string]string `json:"headers"`
-		Bucket   string            `json:"bucket"`
-	} `json:"request"`
-	Expect struct {
-		Status       int                `json:"status"`
-		Headers      map[string]*string `json:"headers"`
-		ErrorCode    *string            `json:"error_code"`
-		ErrorMessage *string            `json:"error_message"`
-		ErrorFields  map[string]*string `json:"error_fields"`
-		Body         *string            `json:"body"`
-		CORSRules    json.RawMessage    `json:"CORSRules"`
-		ElementOrder []string           `json:"body_element_order"`
-		ThenGet      *struct {
-			Status      int                `json:"status"`
-			ErrorCode   string             `json:"error_code"`
-			ErrorFields map[string]*string `json:"error_fields"`
-		} `json:"then_get"`
-	} `json:"expect"`
-	ThenGet *struct {
-		Status    int             `json:"status"`
-		CORSRules json.RawMessage `json:"CORSRules"`
-	} `json:"then_get"`
-}
+// conformanceCase is one case of testdata/conformance/cases.json.
+type conformanceCase = conformance.Case
 
-// LoadConformanceCases reads the shared conformance file; the Caddy tests
-// read the same file.
+// loadConformanceCases reads the shared conformance file; the Caddy tests
+// read the same file through the same loader.
 func loadConformanceCases(t testing.TB) []conformanceCase {
 	t.Helper()
-	raw, err := os.ReadFile("../testdata/conformance/cases.json")
+	cases, err := conformance.Load("../testdata/conformance/cases.json")
 	if err != nil {
-		t.Fatalf("read conformance cases: %v", err)
-	}
-	var cases []conformanceCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatalf("decode conformance cases: %v", err)
+		t.Fatal(err)
 	}
 	return cases
 }
 
-// s3ErrorDoc is a parsed S3 error document; extra elements are kept in order.
-type s3ErrorDoc struct {
-	Code, Message string
-	Elements      []string
-	Fields        map[string]string
+// writeError is the stand-in store's error document: the engine's own.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	(&Error{Status: status, Code: code, Message: message}).WriteTo(w)
 }
 
-func parseErrorDoc(t testing.TB, body []byte) s3ErrorDoc {
-	t.Helper()
-	doc := s3ErrorDoc{Fields: map[string]string{}}
-	d := xml.NewDecoder(strings.NewReader(string(body)))
-	depth := 0
-	var name string
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("error document %q: %v", body, err)
-		}
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 1 && tk.Name.Local != "Error" {
-				t.Fatalf("error document root is %s", tk.Name.Local)
-			}
-			if depth == 2 {
-				name = tk.Name.Local
-				doc.Elements = append(doc.Elements, name)
-				doc.Fields[name] = ""
-			}
-		case xml.CharData:
-			if depth == 2 {
-				doc.Fields[name] += string(tk)
-			}
-		case xml.EndElement:
-			depth--
-		}
-	}
-	doc.Code, doc.Message = doc.Fields["Code"], doc.Fields["Message"]
-	return doc
-}
-
-// minioLikeUpstream stands in for the object store: it answers with the
-// case's status and body, and adds MinIO's permissive CORS headers to
-// everything, which the engine must strip. (Foreign Vary tokens, which
-// must survive, are the subject of TestDecorateVary.)
-func minioLikeUpstream(c *conformanceCase) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		if o := r.Header.Get("Origin"); o != "" {
-			h.Set("Access-Control-Allow-Origin", o)
-			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Set("Access-Control-Expose-Headers", "Date, Etag, Server")
-		}
-		h.Add("Vary", "Origin")
-		if c.Expect.ErrorCode != nil {
-			(&Error{Status: c.Expect.Status, Code: *c.Expect.ErrorCode, Message: deref(c.Expect.ErrorMessage)}).WriteTo(w)
-			return
-		}
-		w.WriteHeader(c.Expect.Status)
-		if c.Expect.Body != nil && r.Method != http.MethodHead {
-			_, _ = io.WriteString(w, *c.Expect.Body)
-		}
-	})
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
+var deref = conformance.Deref
 
 func policyFor(t testing.TB, rules json.RawMessage, missing bool) *Policy {
 	t.Helper()
@@ -186,61 +79,9 @@ func runRequestCase(t *testing.T, c *conformanceCase) {
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
-	Wrap(p, minioLikeUpstream(c)).ServeHTTP(rec, req)
+	Wrap(p, conformance.Upstream(c, writeError)).ServeHTTP(rec, req)
 	res := rec.Result()
-	CheckCaseResponse(t, c, res.StatusCode, res.Header, rec.Body.Bytes())
-}
-
-// CheckCaseResponse compares a response with a request case's expectations.
-func CheckCaseResponse(t *testing.T, c *conformanceCase, status int, h http.Header, body []byte) {
-	t.Helper()
-	if status != c.Expect.Status {
-		t.Errorf("status %d, want %d (body %s)", status, c.Expect.Status, body)
-	}
-	for name, want := range c.Expect.Headers {
-		got := h.Values(name)
-		switch {
-		case want == nil && len(got) > 0:
-			t.Errorf("header %s = %q, want absent", name, got)
-		case want != nil && (len(got) != 1 || got[0] != *want):
-			t.Errorf("header %s = %q, want exactly %q", name, got, *want)
-		}
-	}
-	if c.Request.Method == http.MethodOptions && c.Expect.Status == http.StatusOK && len(body) != 0 {
-		t.Errorf("preflight body %q, want empty", body)
-	}
-	if c.Expect.Body != nil && string(body) != *c.Expect.Body {
-		t.Errorf("body %q, want %q", body, *c.Expect.Body)
-	}
-	if c.Expect.ErrorCode == nil && c.Expect.ErrorMessage == nil && len(c.Expect.ErrorFields) == 0 {
-		return
-	}
-	doc := parseErrorDoc(t, body)
-	if c.Expect.ErrorCode != nil && doc.Code != *c.Expect.ErrorCode {
-		t.Errorf("error code %q, want %q", doc.Code, *c.Expect.ErrorCode)
-	}
-	if c.Expect.ErrorMessage != nil && doc.Message != *c.Expect.ErrorMessage {
-		t.Errorf("error message %q, want %q", doc.Message, *c.Expect.ErrorMessage)
-	}
-	for name, want := range c.Expect.ErrorFields {
-		got, ok := doc.Fields[name]
-		switch {
-		case want == nil && ok:
-			t.Errorf("error element %s = %q, want absent", name, got)
-		case want != nil && got != *want:
-			t.Errorf("error element %s = %q, want %q", name, got, *want)
-		}
-	}
-	if doc.Fields["RequestId"] == "" || doc.Fields["RequestId"] != h.Get("X-Amz-Request-Id") {
-		t.Errorf("RequestId %q does not equal x-amz-request-id %q", doc.Fields["RequestId"], h.Get("X-Amz-Request-Id"))
-	}
-	if doc.Fields["HostId"] == "" || doc.Fields["HostId"] != h.Get("X-Amz-Id-2") {
-		t.Errorf("HostId %q does not equal x-amz-id-2 %q", doc.Fields["HostId"], h.Get("X-Amz-Id-2"))
-	}
-	if n := len(doc.Elements); n < 4 || doc.Elements[0] != "Code" || doc.Elements[1] != "Message" ||
-		doc.Elements[n-2] != "RequestId" || doc.Elements[n-1] != "HostId" {
-		t.Errorf("error elements in order %v", doc.Elements)
-	}
+	conformance.CheckResponse(t, c, res.StatusCode, res.Header, rec.Body.Bytes())
 }
 
 // putBodies returns the bodies a put case is sent as: its XML, its JSON, or both.
@@ -382,7 +223,7 @@ func runGetDeleteCase(t *testing.T, c *conformanceCase) {
 	e := ErrNoSuchCORSConfiguration("my-bucket")
 	rec := httptest.NewRecorder()
 	e.WriteTo(rec)
-	doc := parseErrorDoc(t, rec.Body.Bytes())
+	doc := conformance.ParseErrorDoc(t, rec.Body.Bytes())
 	if rec.Code != http.StatusNotFound || doc.Code != "NoSuchCORSConfiguration" || doc.Fields["BucketName"] != "my-bucket" {
 		t.Errorf("no-configuration answer %d %s", rec.Code, rec.Body)
 	}
