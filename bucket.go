@@ -82,7 +82,11 @@ func (s *Source) provision(ctx caddy.Context) error {
 		return fmt.Errorf("getting s3_cors app: %v", err)
 	}
 	s.app = appIface.(*App)
+	return s.compile()
+}
 
+// compile compiles the default and the static configurations.
+func (s *Source) compile() error {
 	switch {
 	case len(s.Default) > 0 && s.DefaultFile != "":
 		return fmt.Errorf("default and default_file are exclusive")
