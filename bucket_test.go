@@ -99,6 +99,7 @@ func TestSourceValidate(t *testing.T) {
 
 const (
 	getRuleJSON = `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`
+	putRuleJSON = `{"CORSRules":[{"AllowedOrigins":["https://a.example"],"AllowedMethods":["PUT"]}]}`
 	putRuleXML  = `<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>`
 )
 
