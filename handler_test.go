@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -72,6 +74,11 @@ func (m *minio) serve(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(5 * time.Second):
 		}
 		_, _ = io.WriteString(w, "second\n")
+	case strings.HasSuffix(r.URL.Path, "/hints"):
+		h.Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		h.Del("Link")
+		_, _ = io.WriteString(w, "hinted")
 	case strings.HasSuffix(r.URL.Path, "/etag"):
 		h.Set("ETag", `"v1"`)
 		if r.Header.Get("If-None-Match") == `"v1"` {
@@ -484,4 +491,41 @@ func TestPlaceholdersWithoutReplacer(t *testing.T) {
 			t.Errorf("%s = %q, want %q", key, got, want)
 		}
 	}
+}
+
+// TestHandlerInformational: a 1xx response passes through as it is and the
+// final response still gets exactly the rule's headers.
+func TestHandlerInformational(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
+
+	var hints []http.Header
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		if code == http.StatusEarlyHints {
+			hints = append(hints, http.Header(h))
+		}
+		return nil
+	}}
+	r, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", base+"/photos/hints", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	res, err := client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "hinted" {
+		t.Errorf("final response %d %q", res.StatusCode, body)
+	}
+	if len(hints) != 1 || hints[0].Get("Link") == "" {
+		t.Fatalf("103 Early Hints not passed through: %v", hints)
+	}
+	checkHeaders(t, res.Header, with(noCORS(),
+		"Access-Control-Allow-Origin", "https://app.example.com",
+		"Access-Control-Allow-Credentials", "true",
+		"Access-Control-Allow-Methods", "GET, HEAD",
+		"Access-Control-Expose-Headers", "ETag",
+		"Access-Control-Max-Age", "3000",
+		"Vary", vary3+"\nAccept-Encoding",
+	))
 }
