@@ -444,21 +444,41 @@ func TestHandlerFlush(t *testing.T) {
 	m := newMinio(t)
 	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
 
-	r, _ := http.NewRequest("GET", base+"/photos/flush", nil)
-	r.Header.Set("Origin", "https://app.example.com")
-	res, err := client.Do(r)
-	if err != nil {
-		t.Fatal(err)
+	type first struct {
+		res  *http.Response
+		br   *bufio.Reader
+		line string
+		err  error
 	}
-	defer res.Body.Close()
-	checkHeaders(t, res.Header, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Vary": vary3 + "\nAccept-Encoding"})
-	br := bufio.NewReader(res.Body)
-	first, err := br.ReadString('\n') // the store is still waiting: only a flush brings this
-	if err != nil || first != "first\n" {
-		t.Fatalf("first chunk %q, %v", first, err)
+	got := make(chan first, 1)
+	go func() {
+		r, _ := http.NewRequest("GET", base+"/photos/flush", nil)
+		r.Header.Set("Origin", "https://app.example.com")
+		res, err := client.Do(r)
+		if err != nil {
+			got <- first{err: err}
+			return
+		}
+		br := bufio.NewReader(res.Body)
+		line, err := br.ReadString('\n')
+		got <- first{res, br, line, err}
+	}()
+	// The store holds the rest of the body back until released: only a
+	// flush that reaches the client brings the headers and first chunk.
+	var f first
+	select {
+	case f = <-got:
+	case <-time.After(3 * time.Second):
+		close(m.release)
+		t.Fatal("the first chunk did not arrive while the store waited: the flush was lost")
 	}
 	close(m.release)
-	rest, err := io.ReadAll(br)
+	if f.err != nil || f.line != "first\n" {
+		t.Fatalf("first chunk %q, %v", f.line, f.err)
+	}
+	defer f.res.Body.Close()
+	checkHeaders(t, f.res.Header, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Vary": vary3 + "\nAccept-Encoding"})
+	rest, err := io.ReadAll(f.br)
 	if err != nil || string(rest) != "second\n" {
 		t.Errorf("rest %q, %v", rest, err)
 	}
