@@ -7,6 +7,9 @@ import (
 
 	// The standard Caddy modules.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	// The s3_cors modules.
+	_ "github.com/s3cors/caddy-s3cors"
 )
 
 func main() {

@@ -1,0 +1,391 @@
+package caddys3cors
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// parseHandlerCaddyfile sets up the s3_cors handler from Caddyfile tokens.
+func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	if err := handler.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return handler, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	s3_cors [<matcher>] {
+//		bucket path | host <base_domain>... | <placeholder expression>
+//		keep_upstream_cors
+//		default {
+//			rule {
+//				id      <id>
+//				origins <origin>...
+//				methods <method>...
+//				headers <header>...
+//				expose  <header>...
+//				max_age <seconds>
+//			}
+//		}
+//		default_file <path>
+//		bucket_config <bucket> {
+//			rule { ... }
+//		}
+//		bucket_config <bucket> file <path>
+//	}
+//
+// A bare `s3_cors` resolves path-style buckets and uses only the
+// configurations set at run time. A configuration block holds one to 100
+// `rule` blocks, checked with S3's validation; origins, methods, headers and
+// expose may be repeated to continue a long list. Files hold PutBucketCors
+// XML or the aws cli JSON shape.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	seen := map[string]bool{}
+	for d.NextBlock(0) {
+		name := d.Val()
+		if name == "keep_upstream_cors" {
+			if seen[name] {
+				return d.Errf("s3_cors: duplicate %q", name)
+			}
+			seen[name] = true
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.KeepUpstreamCORS = true
+			continue
+		}
+		if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up the matcher from Caddyfile tokens. Syntax:
+//
+//	s3_cors preflight | configured | allowed {
+//		bucket ...
+//		default { ... }
+//		default_file <path>
+//		bucket_config <bucket> ...
+//	}
+//
+// The block takes the bucket resolution and configuration subdirectives of
+// the s3_cors directive.
+func (m *MatchS3CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	seen := map[string]bool{}
+	for d.Next() { // consume matcher name
+		if m.Mode != "" {
+			return d.Errf("s3_cors matcher: duplicate %q", d.Val())
+		}
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		switch mode := d.Val(); mode {
+		case modePreflight, modeConfigured, modeAllowed:
+			m.Mode = mode
+		default:
+			return d.Errf("s3_cors matcher: unknown mode %q (%s, %s or %s)", mode, modePreflight, modeConfigured, modeAllowed)
+		}
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		for nesting := d.Nesting(); d.NextBlock(nesting); {
+			if err := m.Source.unmarshalSubdirective(d, seen, "s3_cors matcher"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unmarshalSubdirective parses one subdirective shared by the handler and
+// the matcher, the one d is on. what prefixes error messages.
+func (s *Source) unmarshalSubdirective(d *caddyfile.Dispenser, seen map[string]bool, what string) error {
+	name := d.Val()
+	once := func() error {
+		if seen[name] {
+			return d.Errf("%s: duplicate %q", what, name)
+		}
+		seen[name] = true
+		return nil
+	}
+	switch name {
+	case "bucket":
+		if err := once(); err != nil {
+			return err
+		}
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		mode := d.Val()
+		switch {
+		case mode == bucketPath:
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case mode == bucketHost:
+			s.BaseDomains = d.RemainingArgs()
+			if len(s.BaseDomains) == 0 {
+				return d.ArgErr()
+			}
+			for _, domain := range s.BaseDomains {
+				if err := checkBaseDomain(domain); err != nil {
+					return d.Errf("%s: bucket host: %v", what, err)
+				}
+			}
+		case strings.Contains(mode, "{"):
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("%s: bucket %q is not %s, %s or a placeholder expression", what, mode, bucketPath, bucketHost)
+		}
+		s.Bucket = mode
+
+	case "default":
+		if seen["default_file"] {
+			return d.Errf("%s: default and default_file are exclusive", what)
+		}
+		if err := once(); err != nil {
+			return err
+		}
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		cfg, err := unmarshalConfiguration(d, what, "default")
+		if err != nil {
+			return err
+		}
+		s.Default = cfg
+
+	case "default_file":
+		if seen["default"] {
+			return d.Errf("%s: default and default_file are exclusive", what)
+		}
+		if err := once(); err != nil {
+			return err
+		}
+		if !d.AllArgs(&s.DefaultFile) {
+			return d.ArgErr()
+		}
+
+	case "bucket_config":
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		bucket := d.Val()
+		if seen["bucket_config "+bucket] {
+			return d.Errf("%s: duplicate bucket_config %q", what, bucket)
+		}
+		seen["bucket_config "+bucket] = true
+		if d.NextArg() {
+			if d.Val() != "file" {
+				return d.Errf("%s: bucket_config %s: unknown argument %q (want a block or file <path>)", what, bucket, d.Val())
+			}
+			var file string
+			if !d.AllArgs(&file) {
+				return d.ArgErr()
+			}
+			if s.BucketFiles == nil {
+				s.BucketFiles = map[string]string{}
+			}
+			s.BucketFiles[bucket] = file
+			if d.NextBlock(d.Nesting()) {
+				return d.Errf("%s: bucket_config %s file takes no block", what, bucket)
+			}
+			return nil
+		}
+		cfg, err := unmarshalConfiguration(d, what, "bucket_config "+bucket)
+		if err != nil {
+			return err
+		}
+		if s.Buckets == nil {
+			s.Buckets = map[string]json.RawMessage{}
+		}
+		s.Buckets[bucket] = cfg
+
+	default:
+		return d.Errf("%s: unknown subdirective %q", what, name)
+	}
+	return nil
+}
+
+// unmarshalConfiguration parses a block of rule blocks into the aws cli JSON
+// shape, validated by the engine as S3 would validate it. where names the
+// configuration in error messages.
+func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.RawMessage, error) {
+	var rules []s3cors.Rule
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if d.Val() != "rule" {
+			return nil, d.Errf("%s: %s: unknown subdirective %q (want rule)", what, where, d.Val())
+		}
+		if d.NextArg() {
+			return nil, d.ArgErr()
+		}
+		rule, err := unmarshalRule(d, what, where, len(rules))
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, rule)
+	}
+	cfg, err := s3cors.ParseJSON(configJSON(rules))
+	if err != nil {
+		return nil, d.Errf("%s: invalid %s configuration: %v", what, where, err)
+	}
+	return cfg.JSON(), nil
+}
+
+// unmarshalRule parses one rule block and checks it alone with the
+// engine, so that an error names the rule.
+func unmarshalRule(d *caddyfile.Dispenser, what, where string, index int) (s3cors.Rule, error) {
+	var rule s3cors.Rule
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		once := func() error {
+			if seen[name] {
+				return d.Errf("%s: %s: rule: duplicate %q", what, where, name)
+			}
+			seen[name] = true
+			return nil
+		}
+		list := func(into *[]string) error {
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			*into = append(*into, args...)
+			return nil
+		}
+		var err error
+		switch name {
+		case "id":
+			if err = once(); err == nil {
+				var id string
+				if !d.AllArgs(&id) {
+					return rule, d.ArgErr()
+				}
+				rule.ID = &id
+			}
+		case "origins":
+			err = list(&rule.AllowedOrigins)
+		case "methods":
+			err = list(&rule.AllowedMethods)
+		case "headers":
+			err = list(&rule.AllowedHeaders)
+		case "expose":
+			err = list(&rule.ExposeHeaders)
+		case "max_age":
+			if err = once(); err == nil {
+				var v string
+				if !d.AllArgs(&v) {
+					return rule, d.ArgErr()
+				}
+				n, convErr := strconv.ParseInt(v, 10, 32)
+				if convErr != nil {
+					return rule, d.Errf("%s: %s: rule: max_age %q is not a 32-bit integer", what, where, v)
+				}
+				seconds := int(n)
+				rule.MaxAgeSeconds = &seconds
+			}
+		default:
+			err = d.Errf("%s: %s: rule: unknown subdirective %q", what, where, name)
+		}
+		if err != nil {
+			return rule, err
+		}
+	}
+	if _, err := s3cors.ParseJSON(configJSON([]s3cors.Rule{rule})); err != nil {
+		label := "#" + strconv.Itoa(index+1)
+		if rule.ID != nil {
+			label = strconv.Quote(*rule.ID)
+		}
+		return rule, d.Errf("%s: %s: invalid rule %s: %v", what, where, label, err)
+	}
+	return rule, nil
+}
+
+// configJSON renders rules in the aws cli shape {"CORSRules": [...]}.
+func configJSON(rules []s3cors.Rule) []byte {
+	if rules == nil {
+		rules = []s3cors.Rule{}
+	}
+	body, err := json.Marshal(s3cors.Configuration{Rules: rules})
+	if err != nil {
+		// Only strings, string slices and ints: marshalling cannot fail.
+		panic("s3_cors: marshal rules: " + err.Error())
+	}
+	return body
+}
+
+// parseGlobalOption sets up the s3_cors app from the global option. Syntax:
+//
+//	s3_cors {
+//		sync_interval <duration>
+//		owner <account id>
+//	}
+func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Errf("s3_cors: duplicate global option")
+	}
+	app := new(App)
+	d.Next() // consume option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	seen := map[string]bool{}
+	for d.NextBlock(0) {
+		name := d.Val()
+		if seen[name] {
+			return nil, d.Errf("s3_cors: duplicate %q", name)
+		}
+		seen[name] = true
+		switch name {
+		case "sync_interval":
+			var v string
+			if !d.AllArgs(&v) {
+				return nil, d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil {
+				return nil, d.Errf("s3_cors: sync_interval %q: %v", v, err)
+			}
+			if dur <= 0 {
+				return nil, d.Errf("s3_cors: sync_interval %q must be positive", v)
+			}
+			app.SyncInterval = caddy.Duration(dur)
+		case "owner":
+			if !d.AllArgs(&app.Owner) {
+				return nil, d.ArgErr()
+			}
+			if !isAccountID(app.Owner) {
+				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
+			}
+		default:
+			return nil, d.Errf("s3_cors: unknown global option subdirective %q", name)
+		}
+	}
+	return httpcaddyfile.App{Name: "s3_cors", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+	_ caddyfile.Unmarshaler = (*MatchS3CORS)(nil)
+)

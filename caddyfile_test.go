@@ -1,0 +1,163 @@
+package caddys3cors
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile" // the caddyfile adapter
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/caddyfile")
+
+// adapt adapts a Caddyfile to indented JSON; any warning fails t.
+func adapt(t testing.TB, caddyfile []byte) ([]byte, error) {
+	t.Helper()
+	return adaptWarn(t, caddyfile, true)
+}
+
+// adaptWarn adapts a Caddyfile to indented JSON; formatting warnings fail t
+// only when strict.
+func adaptWarn(t testing.TB, caddyfile []byte, strict bool) ([]byte, error) {
+	t.Helper()
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	out, warnings, err := adapter.Adapt(caddyfile, map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		if !strict && strings.Contains(w.Message, "not formatted") {
+			continue
+		}
+		t.Errorf("adapt warning: %s", w.String())
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, out, "", "\t"); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func TestCaddyfileAdapt(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/caddyfile/*.caddyfile")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, input := range inputs {
+		name := strings.TrimSuffix(filepath.Base(input), ".caddyfile")
+		t.Run(name, func(t *testing.T) {
+			caddyfile, err := os.ReadFile(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := adapt(t, caddyfile)
+			if err != nil {
+				t.Fatalf("adapt: %v", err)
+			}
+			golden := strings.TrimSuffix(input, ".caddyfile") + ".json"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("adapted %s differs from %s (run with -update to accept):\n%s", input, golden, got)
+			}
+		})
+	}
+}
+
+func TestCaddyfileErrors(t *testing.T) {
+	site := func(directive string) string {
+		return ":8080 {\n" + directive + "\nreverse_proxy localhost:9000\n}\n"
+	}
+	rules101 := "s3_cors {\ndefault {\n" + strings.Repeat("rule {\norigins *\nmethods GET\n}\n", 101) + "}\n}"
+	for _, tc := range []struct {
+		name, caddyfile string
+		want            string // substring of the error, naming the token
+		line            int    // the line the error points at
+	}{
+		{"argument", site("s3_cors photos"), "after 'photos'", 2},
+		{"unknown subdirective", site("s3_cors {\nbukket path\n}"), `s3_cors: unknown subdirective "bukket"`, 3},
+		{"keep_upstream_cors argument", site("s3_cors {\nkeep_upstream_cors yes\n}"), "after 'yes'", 3},
+		{"keep_upstream_cors twice", site("s3_cors {\nkeep_upstream_cors\nkeep_upstream_cors\n}"), `s3_cors: duplicate "keep_upstream_cors"`, 4},
+		{"bucket without argument", site("s3_cors {\nbucket\n}"), "after 'bucket'", 3},
+		{"bucket twice", site("s3_cors {\nbucket path\nbucket path\n}"), `s3_cors: duplicate "bucket"`, 4},
+		{"bucket unknown", site("s3_cors {\nbucket vhost\n}"), `s3_cors: bucket "vhost" is not path, host or a placeholder expression`, 3},
+		{"bucket path argument", site("s3_cors {\nbucket path extra\n}"), "after 'extra'", 3},
+		{"bucket host without domain", site("s3_cors {\nbucket host\n}"), "after 'host'", 3},
+		{"bucket host bad domain", site("s3_cors {\nbucket host s3..example.com\n}"), `s3_cors: bucket host: base domain "s3..example.com" is not a domain name`, 3},
+		{"bucket placeholder argument", site("s3_cors {\nbucket {http.request.header.X-Bucket} extra\n}"), "after 'extra'", 3},
+		{"default argument", site("s3_cors {\ndefault photos {\n}\n}"), "after 'photos'", 3},
+		{"default empty", site("s3_cors {\ndefault {\n}\n}"), "s3_cors: invalid default configuration: s3cors: MalformedXML", 4},
+		{"default twice", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\n}\ndefault {\n}\n}"), `s3_cors: duplicate "default"`, 9},
+		{"default and default_file", site("s3_cors {\ndefault_file /x.xml\ndefault {\n}\n}"), "s3_cors: default and default_file are exclusive", 4},
+		{"default_file and default", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\n}\ndefault_file /x.xml\n}"), "s3_cors: default and default_file are exclusive", 9},
+		{"default_file without path", site("s3_cors {\ndefault_file\n}"), "after 'default_file'", 3},
+		{"default_file two paths", site("s3_cors {\ndefault_file /a /b\n}"), "after '/a'", 3},
+		{"default_file twice", site("s3_cors {\ndefault_file /a\ndefault_file /b\n}"), `s3_cors: duplicate "default_file"`, 4},
+		{"config unknown subdirective", site("s3_cors {\ndefault {\nrules {\n}\n}\n}"), `s3_cors: default: unknown subdirective "rules" (want rule)`, 4},
+		{"rule argument", site("s3_cors {\ndefault {\nrule main {\n}\n}\n}"), "after 'main'", 4},
+		{"rule unknown subdirective", site("s3_cors {\ndefault {\nrule {\norigin *\n}\n}\n}"), `s3_cors: default: rule: unknown subdirective "origin"`, 5},
+		{"rule id twice", site("s3_cors {\ndefault {\nrule {\nid a\nid b\n}\n}\n}"), `s3_cors: default: rule: duplicate "id"`, 6},
+		{"rule id without value", site("s3_cors {\ndefault {\nrule {\nid\n}\n}\n}"), "after 'id'", 5},
+		{"rule origins without value", site("s3_cors {\ndefault {\nrule {\norigins\n}\n}\n}"), "after 'origins'", 5},
+		{"rule max_age not a number", site("s3_cors {\ndefault {\nrule {\nmax_age soon\n}\n}\n}"), `s3_cors: default: rule: max_age "soon" is not a 32-bit integer`, 5},
+		{"rule max_age too large", site("s3_cors {\ndefault {\nrule {\nmax_age 2147483648\n}\n}\n}"), `max_age "2147483648" is not a 32-bit integer`, 5},
+		{"rule max_age twice", site("s3_cors {\ndefault {\nrule {\nmax_age 1\nmax_age 2\n}\n}\n}"), `s3_cors: default: rule: duplicate "max_age"`, 6},
+		{"rule invalid method", site("s3_cors {\ndefault {\nrule {\nid main\norigins *\nmethods PATCH\n}\n}\n}"),
+			`s3_cors: default: invalid rule "main": s3cors: InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH`, 8},
+		{"rule without methods", site("s3_cors {\nbucket_config photos {\nrule {\norigins *\n}\n}\n}"),
+			"s3_cors: bucket_config photos: invalid rule #1: s3cors: MalformedXML", 6},
+		{"rule invalid header", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\nrule {\norigins *\nmethods GET\nexpose a,b\n}\n}\n}"),
+			"s3_cors: default: invalid rule #2: s3cors: InvalidRequest", 12},
+		{"too many rules", site(rules101), "s3_cors: invalid default configuration: s3cors: InvalidRequest: The number of CORS rules should not exceed allowed limit of 100 rules.", 408},
+		{"bucket_config without name", site("s3_cors {\nbucket_config\n}"), "after 'bucket_config'", 3},
+		{"bucket_config twice", site("s3_cors {\nbucket_config b file /a\nbucket_config b file /b\n}"), `s3_cors: duplicate bucket_config "b"`, 4},
+		{"bucket_config unknown argument", site("s3_cors {\nbucket_config b path /a\n}"), `s3_cors: bucket_config b: unknown argument "path"`, 3},
+		{"bucket_config file without path", site("s3_cors {\nbucket_config b file\n}"), "after 'file'", 3},
+		{"bucket_config file with block", site("s3_cors {\nbucket_config b file /a {\nrule {\n}\n}\n}"), "s3_cors: bucket_config b file takes no block", 4},
+		{"matcher without mode", site("@m s3_cors\nrespond @m 204"), "after 's3_cors'", 2},
+		{"matcher unknown mode", site("@m s3_cors options\nrespond @m 204"), `s3_cors matcher: unknown mode "options"`, 2},
+		{"matcher extra argument", site("@m s3_cors preflight photos\nrespond @m 204"), "after 'photos'", 2},
+		{"matcher twice", site("@m {\ns3_cors preflight\ns3_cors allowed\n}\nrespond @m 204"), `s3_cors matcher: duplicate "s3_cors"`, 4},
+		{"matcher unknown subdirective", site("@m s3_cors allowed {\nkeep_upstream_cors\n}\nrespond @m 204"), `s3_cors matcher: unknown subdirective "keep_upstream_cors"`, 3},
+		{"matcher bucket twice", site("@m s3_cors allowed {\nbucket path\nbucket path\n}\nrespond @m 204"), `s3_cors matcher: duplicate "bucket"`, 4},
+		{"global argument", "{\ns3_cors on\n}\n" + site("s3_cors"), "after 'on'", 2},
+		{"global unknown", "{\ns3_cors {\nstorage file\n}\n}\n" + site("s3_cors"), `s3_cors: unknown global option subdirective "storage"`, 3},
+		{"global duplicate", "{\ns3_cors {\nowner 123456789012\nowner 123456789012\n}\n}\n" + site("s3_cors"), `s3_cors: duplicate "owner"`, 4},
+		{"global owner missing", "{\ns3_cors {\nowner\n}\n}\n" + site("s3_cors"), "after 'owner'", 3},
+		{"global owner invalid", "{\ns3_cors {\nowner 42\n}\n}\n" + site("s3_cors"), `s3_cors: owner "42" is not a 12-digit account id`, 3},
+		{"global sync_interval missing", "{\ns3_cors {\nsync_interval\n}\n}\n" + site("s3_cors"), "after 'sync_interval'", 3},
+		{"global sync_interval invalid", "{\ns3_cors {\nsync_interval often\n}\n}\n" + site("s3_cors"), `s3_cors: sync_interval "often"`, 3},
+		{"global sync_interval zero", "{\ns3_cors {\nsync_interval 0s\n}\n}\n" + site("s3_cors"), `s3_cors: sync_interval "0s" must be positive`, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := adapt(t, []byte(tc.caddyfile))
+			if err == nil {
+				t.Fatalf("adapted without error, want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, tc.want)
+			}
+			if at := "Caddyfile:" + itoa(tc.line); !strings.Contains(err.Error(), at) {
+				t.Errorf("error %q does not point at %s", err, at)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

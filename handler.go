@@ -1,0 +1,185 @@
+package caddys3cors
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// Handler gives the buckets of an S3-compatible store behind it Amazon S3's
+// per-bucket CORS.
+//
+// Preflights (OPTIONS on a bucket or object) are answered here and never
+// reach the next handler: 200 with the matched rule's headers, or S3's
+// 400/403 error documents. Actual requests go on to the next handler (the
+// store, usually through reverse_proxy); as the store's response goes out,
+// its own Access-Control-* headers and the Origin and
+// Access-Control-Request-* tokens of its Vary are removed (other Vary
+// tokens such as Accept-Encoding stay) and the matched rule's headers are
+// added. Bodies stream: nothing is buffered.
+//
+// When the next handler returns an error before writing a response (a
+// reverse_proxy that cannot reach the store answers 502 this way), Caddy's
+// error handling writes the response outside this handler: it then carries
+// no CORS headers at all, neither the store's nor the rule's, so a browser
+// sees a failed CORS request as it would with S3 unreachable. To expose such
+// errors to scripts, put `s3_cors` in `handle_errors` as well.
+//
+// This handler sets the placeholders:
+//
+// Placeholder | Description
+// ------------|-------------
+// `{http.s3_cors.bucket}` | the bucket the request addresses
+// `{http.s3_cors.result}` | `allowed`, `denied`, `not_configured`, `no_origin` or `bad_request`
+// `{http.s3_cors.rule}` | the ID of the matched rule, or its index (from 0) when it has no ID; empty when none matched
+//
+// Requests that address no bucket pass through untouched and set none.
+type Handler struct {
+	Source
+
+	// KeepUpstreamCORS keeps the store's own Access-Control-* headers and
+	// Vary tokens on actual responses instead of removing them; the
+	// matched rule's headers still replace those of the same name.
+	KeepUpstreamCORS bool `json:"keep_upstream_cors,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.s3_cors",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision compiles every configuration of the handler; an invalid one
+// fails with S3's error text.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	if err := h.provision(ctx); err != nil {
+		return fmt.Errorf("s3_cors: %v", err)
+	}
+	return nil
+}
+
+// Validate checks the handler's settings.
+func (h *Handler) Validate() error {
+	if err := h.validate(); err != nil {
+		return fmt.Errorf("s3_cors: %v", err)
+	}
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	bucket, object := h.resolve(r, repl)
+	if bucket == "" {
+		return next.ServeHTTP(w, r)
+	}
+	p, name := h.lookup(bucket)
+	if r.Method == http.MethodOptions {
+		d := p.Evaluate(r, object)
+		setPlaceholders(repl, name, p, &d)
+		d.WritePreflight(w)
+		return nil
+	}
+	return h.serveActual(w, r, next, repl, name, p, p.Evaluate(r, object))
+}
+
+// serveActual sends an actual request on to next, decorating the response.
+// It is apart from ServeHTTP so that only the actual path's Decision moves
+// to the heap.
+func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
+	repl *caddy.Replacer, name any, p *s3cors.Policy, d s3cors.Decision,
+) error {
+	setPlaceholders(repl, name, p, &d)
+	cw := s3cors.NewResponseWriter(w, d, h.KeepUpstreamCORS)
+	err := next.ServeHTTP(cw, r)
+	if cw.WroteHeader() {
+		return err
+	}
+	if err != nil {
+		// Caddy's error handling answers with w, outside cw: let no CORS
+		// header of the store through, and add none of the rule's.
+		if !h.KeepUpstreamCORS {
+			s3cors.StripCORS(w.Header())
+		}
+		return err
+	}
+	cw.Finish()
+	return nil
+}
+
+// Placeholder names.
+const (
+	placeholderBucket = "http.s3_cors.bucket"
+	placeholderResult = "http.s3_cors.result"
+	placeholderRule   = "http.s3_cors.rule"
+)
+
+// setPlaceholders records the decision in the replacer. Every value is
+// boxed in advance (or is a pointer), so this allocates nothing beyond
+// what the replacer's own map needs.
+func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3cors.Decision) {
+	if repl == nil {
+		return
+	}
+	repl.Set(placeholderBucket, bucket)
+	if int(d.Result) < len(resultValues) {
+		repl.Set(placeholderResult, resultValues[d.Result])
+	} else {
+		repl.Set(placeholderResult, d.Result.String())
+	}
+	repl.Set(placeholderRule, ruleValue(p, d.Rule))
+}
+
+// resultValues are the Result names, boxed once.
+var resultValues = func() []any {
+	v := make([]any, 0, 5)
+	for r := s3cors.Allowed; r <= s3cors.BadRequest; r++ {
+		v = append(v, r.String())
+	}
+	return v
+}()
+
+// ruleIndexValues are the rule indexes, boxed once.
+var ruleIndexValues = func() []any {
+	v := make([]any, s3cors.MaxRules)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
+
+// ruleID is a rule's ID as a placeholder value: a pointer into the
+// policy's configuration, so boxing it allocates nothing.
+type ruleID string
+
+// String returns the ID.
+func (id *ruleID) String() string { return string(*id) }
+
+// ruleValue is the {http.s3_cors.rule} value of the rule at index i.
+func ruleValue(p *s3cors.Policy, i int) any {
+	if i < 0 || p == nil {
+		return ""
+	}
+	rules := p.Configuration().Rules
+	if i < len(rules) && rules[i].ID != nil && *rules[i].ID != "" {
+		return (*ruleID)(rules[i].ID)
+	}
+	if i < len(ruleIndexValues) {
+		return ruleIndexValues[i]
+	}
+	return strconv.Itoa(i)
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,551 @@
+package caddys3cors
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// minio stands in for MinIO: it adds its own permissive CORS headers to
+// every response (any Origin echoed, with credentials) and sends Vary as
+// two lines, then answers by path.
+type minio struct {
+	srv      *httptest.Server
+	requests atomic.Int64
+	options  atomic.Int64
+	release  chan struct{} // the flush endpoint waits on it
+}
+
+const bigBody = 100 << 20 // 100 MiB
+
+func newMinio(t *testing.T) *minio {
+	m := &minio{release: make(chan struct{})}
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *minio) addr() string { return m.srv.Listener.Addr().String() }
+
+func (m *minio) serve(w http.ResponseWriter, r *http.Request) {
+	m.requests.Add(1)
+	if r.Method == http.MethodOptions {
+		m.options.Add(1)
+	}
+	h := w.Header()
+	if o := r.Header.Get("Origin"); o != "" {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Access-Control-Expose-Headers", "Date, Etag, Server, X-Amz-Request-Id")
+	}
+	h.Add("Vary", "Origin")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("X-Amz-Request-Id", "MINIO")
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/big"):
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Length", fmt.Sprint(bigBody))
+		chunk := make([]byte, 64<<10)
+		for sent := 0; sent < bigBody; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	case strings.HasSuffix(r.URL.Path, "/flush"):
+		_, _ = io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-m.release:
+		case <-time.After(5 * time.Second):
+		}
+		_, _ = io.WriteString(w, "second\n")
+	case strings.HasSuffix(r.URL.Path, "/hints"):
+		h.Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		h.Del("Link")
+		_, _ = io.WriteString(w, "hinted")
+	case strings.HasSuffix(r.URL.Path, "/etag"):
+		h.Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Length", "5")
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, "hello")
+		}
+	case r.URL.Path == "/":
+		_, _ = io.WriteString(w, "ListAllMyBucketsResult")
+	default:
+		h.Set("Content-Length", "5")
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, "hello")
+		}
+	}
+}
+
+const vary3 = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+
+// siteConfig is an s3_cors block with an app rule, a wildcard rule and a
+// default, in front of the stand-in store.
+func siteConfig(m *minio, s3cors string) string {
+	return s3cors + `
+	header >X-Bucket "{http.s3_cors.bucket}"
+	header >X-Result "{http.s3_cors.result}"
+	header >X-Rule "{http.s3_cors.rule}"
+	reverse_proxy ` + m.addr()
+}
+
+const photosRules = `
+		bucket_config photos {
+			rule {
+				id app
+				origins https://app.example.com
+				methods GET HEAD
+				headers *
+				expose ETag
+				max_age 3000
+			}
+			rule {
+				origins *
+				methods PUT
+			}
+		}`
+
+func TestHandler(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, `
+	s3_cors {`+photosRules+`
+		bucket_config public {
+			rule {
+				origins *
+				methods GET
+			}
+		}
+	}`))
+	app := running.Load()
+	if app == nil {
+		t.Fatal("no running s3_cors app")
+	}
+	if err := app.SetConfiguration(context.Background(), "dynamic", mustParse(t,
+		`{"CORSRules":[{"ID":"from-api","AllowedOrigins":["https://api.example.com"],"AllowedMethods":["GET"]}]}`), "test"); err != nil {
+		t.Fatal(err)
+	}
+	allowedApp := with(noCORS(),
+		"Access-Control-Allow-Origin", "https://app.example.com",
+		"Access-Control-Allow-Credentials", "true",
+		"Access-Control-Allow-Methods", "GET, HEAD",
+		"Access-Control-Expose-Headers", "ETag",
+		"Access-Control-Max-Age", "3000",
+	)
+	appOrigin := map[string]string{"Origin": "https://app.example.com"}
+	for _, tc := range []struct {
+		name     string
+		req      request
+		status   int
+		body     string // "" is not checked
+		headers  map[string]string
+		upstream bool // the request reaches the store
+	}{
+		{name: "preflight allowed", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
+			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Amz-Date, Content-Type"}},
+			status: 200, headers: with(allowedApp, "Access-Control-Allow-Headers", "x-amz-date, content-type", "Vary", vary3,
+				"Content-Length", "0", "Content-Type", "", "X-Amz-Request-Id", "", "X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
+		{name: "preflight star rule", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
+			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
+			status: 200, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Vary", vary3, "X-Rule", "1")},
+		{name: "preflight denied", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
+			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
+			status: 403, body: "<Code>AccessForbidden</Code>", headers: with(noCORS(), "Content-Type", "application/xml", "X-Result", "denied", "X-Rule", "")},
+		{name: "preflight without origin", req: request{method: "OPTIONS", path: "/photos/a.jpg"},
+			status: 400, body: "Insufficient information. Origin request header needed.", headers: with(noCORS(), "X-Result", "no_origin")},
+		{name: "preflight bucket without configuration", req: request{method: "OPTIONS", path: "/nocors/a.jpg", headers: map[string]string{
+			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
+			status: 403, body: "CORSResponse: CORS is not enabled for this bucket.", headers: with(noCORS(), "X-Bucket", "nocors", "X-Result", "not_configured")},
+		{name: "preflight bad method", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
+			"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
+			status: 400, body: "Invalid Access-Control-Request-Method: PATCH", headers: with(noCORS(), "X-Result", "bad_request")},
+		{name: "preflight app configuration", req: request{method: "OPTIONS", path: "/dynamic/k", headers: map[string]string{
+			"Origin": "https://api.example.com", "Access-Control-Request-Method": "GET"}},
+			status: 200, headers: map[string]string{"Access-Control-Allow-Origin": "https://api.example.com", "X-Rule": "from-api"}},
+		{name: "actual allowed", req: request{path: "/photos/a.jpg", headers: appOrigin}, status: 200, body: "hello", upstream: true,
+			headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "X-Amz-Request-Id", "MINIO", "Content-Length", "5",
+				"X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
+		{name: "actual denied", req: request{path: "/photos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
+			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "denied")},
+		{name: "actual without origin", req: request{path: "/photos/a.jpg"},
+			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "no_origin")},
+		{name: "actual bucket without configuration", req: request{path: "/nocors/a.jpg", headers: appOrigin},
+			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "not_configured")},
+		{name: "actual wildcard rule", req: request{path: "/public", headers: map[string]string{"Origin": "https://any.example"}},
+			status: 200, upstream: true, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET",
+				"Vary", vary3+"\nAccept-Encoding", "X-Rule", "0")},
+		{name: "actual with ACRM of another rule", req: request{path: "/photos/a.jpg", headers: map[string]string{
+			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
+			status: 200, upstream: true, headers: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT"}},
+		{name: "head keeps semantics", req: request{method: "HEAD", path: "/photos/etag", headers: appOrigin},
+			status: 200, body: "", upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Content-Length", "5", "Etag", `"v1"`)},
+		{name: "not modified keeps semantics", req: request{path: "/photos/etag", headers: map[string]string{
+			"Origin": "https://app.example.com", "If-None-Match": `"v1"`}},
+			status: 304, upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
+		{name: "no bucket passes through untouched", req: request{path: "/", headers: appOrigin},
+			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: map[string]string{
+				"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Credentials": "true",
+				"Vary": "Origin\nAccept-Encoding", "X-Bucket": "{http.s3_cors.bucket}", "X-Result": "{http.s3_cors.result}"}},
+		{name: "no bucket preflight passes through", req: request{method: "OPTIONS", path: "/", headers: map[string]string{
+			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
+			status: 200, upstream: true, headers: map[string]string{"Access-Control-Allow-Credentials": "true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, optionsBefore := m.requests.Load(), m.options.Load()
+			res, body := do(t, base, tc.req)
+			if res.StatusCode != tc.status {
+				t.Errorf("status %d, want %d (%s)", res.StatusCode, tc.status, body)
+			}
+			if !strings.Contains(body, tc.body) {
+				t.Errorf("body %q, want it to contain %q", body, tc.body)
+			}
+			if tc.req.method == "HEAD" && body != "" {
+				t.Errorf("HEAD body %q", body)
+			}
+			checkHeaders(t, res.Header, tc.headers)
+			reached := m.requests.Load() != before
+			if reached != tc.upstream {
+				t.Errorf("reached the store: %v, want %v", reached, tc.upstream)
+			}
+			if tc.req.method == "OPTIONS" && tc.req.path != "/" && m.options.Load() != optionsBefore {
+				t.Error("a preflight reached the store")
+			}
+		})
+	}
+	if err := app.DeleteConfiguration(context.Background(), "dynamic", "test"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := do(t, base, request{method: "OPTIONS", path: "/dynamic/k", headers: map[string]string{
+		"Origin": "https://api.example.com", "Access-Control-Request-Method": "GET"}})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("after delete: status %d, want 403", res.StatusCode)
+	}
+}
+
+func TestHandlerResolution(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, `
+	s3_cors {
+		bucket host s3.example.com *.example.org`+photosRules+`
+		default {
+			rule {
+				id fallback
+				origins https://default.example.com
+				methods GET
+			}
+		}
+	}`))
+	preflight := func(origin string) map[string]string {
+		return map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET"}
+	}
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+		want   map[string]string
+	}{
+		{"virtual-hosted bucket", request{method: "OPTIONS", host: "photos.s3.example.com", path: "/a.jpg", headers: preflight("https://app.example.com")},
+			200, map[string]string{"X-Bucket": "photos", "X-Rule": "app", "Access-Control-Allow-Origin": "https://app.example.com"}},
+		{"virtual-hosted wildcard base", request{method: "OPTIONS", host: "photos.eu.example.org:443", path: "/", headers: preflight("https://app.example.com")},
+			200, map[string]string{"X-Bucket": "photos", "X-Rule": "app"}},
+		{"service endpoint is path style", request{method: "OPTIONS", host: "s3.example.com", path: "/photos/a.jpg", headers: preflight("https://app.example.com")},
+			200, map[string]string{"X-Bucket": "photos"}},
+		{"default configuration", request{method: "OPTIONS", host: "videos.s3.example.com", path: "/a", headers: preflight("https://default.example.com")},
+			200, map[string]string{"X-Bucket": "videos", "X-Rule": "fallback", "Access-Control-Allow-Origin": "https://default.example.com"}},
+		{"default configuration denies", request{method: "OPTIONS", host: "videos.s3.example.com", path: "/a", headers: preflight("https://app.example.com")},
+			403, map[string]string{"X-Result": "denied"}},
+		{"default on actual request", request{host: "videos.s3.example.com", path: "/a", headers: map[string]string{"Origin": "https://default.example.com"}},
+			200, map[string]string{"Access-Control-Allow-Origin": "https://default.example.com", "Vary": vary3 + "\nAccept-Encoding"}},
+		{"foreign host passes through", request{host: "photos.example.net", path: "/a", headers: map[string]string{"Origin": "https://app.example.com"}},
+			200, map[string]string{"X-Bucket": "{http.s3_cors.bucket}", "Access-Control-Allow-Origin": "https://app.example.com", "Vary": "Origin\nAccept-Encoding"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := do(t, base, tc.req)
+			if res.StatusCode != tc.status {
+				t.Errorf("status %d, want %d (%s)", res.StatusCode, tc.status, body)
+			}
+			checkHeaders(t, res.Header, tc.want)
+		})
+	}
+}
+
+func TestHandlerKeepUpstreamCORS(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, `
+	s3_cors {
+		keep_upstream_cors`+photosRules+`
+	}`))
+	res, _ := do(t, base, request{path: "/nocors/a", headers: map[string]string{"Origin": "https://x.example"}})
+	checkHeaders(t, res.Header, map[string]string{
+		"Access-Control-Allow-Origin": "https://x.example", "Access-Control-Allow-Credentials": "true", "Vary": "Origin\nAccept-Encoding"})
+	res, _ = do(t, base, request{path: "/photos/a", headers: map[string]string{"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}})
+	checkHeaders(t, res.Header, map[string]string{
+		"Access-Control-Allow-Origin":   "*",
+		"Access-Control-Allow-Methods":  "PUT",
+		"Access-Control-Expose-Headers": "",
+		"Vary":                          vary3 + "\nAccept-Encoding",
+	})
+}
+
+// TestHandlerStoreDown: when reverse_proxy cannot reach the store, Caddy
+// answers 502 itself, without any CORS header; in handle_errors, s3_cors
+// decorates the error response.
+func TestHandlerStoreDown(t *testing.T) {
+	down := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	for _, tc := range []struct {
+		name, site string
+		want       map[string]string
+	}{
+		{"no CORS headers", `
+	s3_cors {` + photosRules + `
+	}
+	reverse_proxy ` + down, noCORS()},
+		{"s3_cors in handle_errors", `
+	s3_cors {` + photosRules + `
+	}
+	reverse_proxy ` + down + `
+	handle_errors {
+		s3_cors {` + photosRules + `
+		}
+		respond "store unavailable" {err.status_code}
+	}`, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Vary": vary3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := startCaddy(t, "", tc.site)
+			res, _ := do(t, base, request{path: "/photos/a", headers: map[string]string{"Origin": "https://app.example.com"}})
+			if res.StatusCode != http.StatusBadGateway {
+				t.Errorf("status %d, want 502", res.StatusCode)
+			}
+			checkHeaders(t, res.Header, tc.want)
+		})
+	}
+}
+
+// TestHandlerNextError checks the handler alone: the store's CORS headers
+// that next put in the header map before failing are removed, and none of
+// the rule's are added.
+func TestHandlerNextError(t *testing.T) {
+	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
+	if err := h.compile(); err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("store down")
+	for _, tc := range []struct {
+		name string
+		keep bool
+		want map[string]string
+	}{
+		{"strip", false, with(noCORS(), "X-Other", "kept", "Vary", "Accept-Encoding")},
+		{"keep", true, map[string]string{"Access-Control-Allow-Origin": "https://x.example", "Vary": "Origin, Accept-Encoding"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.KeepUpstreamCORS = tc.keep
+			r := httptest.NewRequest("GET", "/photos/a", nil)
+			r.Header.Set("Origin", "https://x.example")
+			w := httptest.NewRecorder()
+			err := h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Access-Control-Allow-Origin", "https://x.example")
+				w.Header().Set("Vary", "Origin, Accept-Encoding")
+				w.Header().Set("X-Other", "kept")
+				return failure
+			}))
+			if err != failure {
+				t.Fatalf("error %v, want %v", err, failure)
+			}
+			checkHeaders(t, w.Header(), tc.want)
+		})
+	}
+}
+
+func TestHandlerNextWritesNothing(t *testing.T) {
+	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
+	if err := h.compile(); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/photos/a", nil)
+	r.Header.Set("Origin", "https://x.example")
+	w := httptest.NewRecorder()
+	err := h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHeaders(t, w.Header(), with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET", "Vary", vary3))
+}
+
+func TestHandlerStreaming(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
+
+	r, _ := http.NewRequest("GET", base+"/photos/big", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	res, err := client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	checkHeaders(t, res.Header, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Content-Length": fmt.Sprint(bigBody)})
+
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	baseline, peak := ms.HeapAlloc, ms.HeapAlloc
+	buf := make([]byte, 32<<10)
+	var total int64
+	for next := int64(0); ; {
+		n, err := res.Body.Read(buf)
+		total += int64(n)
+		if total >= next {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			next += 10 << 20
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if total != bigBody {
+		t.Errorf("read %d bytes, want %d", total, bigBody)
+	}
+	growth := int64(peak) - int64(baseline)
+	t.Logf("heap growth while streaming 100 MiB: %d KiB", growth>>10)
+	if growth > 16<<20 {
+		t.Errorf("heap grew by %d MiB while streaming 100 MiB: the body is buffered", growth>>20)
+	}
+}
+
+func TestHandlerFlush(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
+
+	type first struct {
+		res  *http.Response
+		br   *bufio.Reader
+		line string
+		err  error
+	}
+	got := make(chan first, 1)
+	go func() {
+		r, _ := http.NewRequest("GET", base+"/photos/flush", nil)
+		r.Header.Set("Origin", "https://app.example.com")
+		res, err := client.Do(r)
+		if err != nil {
+			got <- first{err: err}
+			return
+		}
+		br := bufio.NewReader(res.Body)
+		line, err := br.ReadString('\n')
+		got <- first{res, br, line, err}
+	}()
+	// The store holds the rest of the body back until released: only a
+	// flush that reaches the client brings the headers and first chunk.
+	var f first
+	select {
+	case f = <-got:
+	case <-time.After(3 * time.Second):
+		close(m.release)
+		t.Fatal("the first chunk did not arrive while the store waited: the flush was lost")
+	}
+	close(m.release)
+	if f.err != nil || f.line != "first\n" {
+		t.Fatalf("first chunk %q, %v", f.line, f.err)
+	}
+	defer f.res.Body.Close()
+	checkHeaders(t, f.res.Header, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Vary": vary3 + "\nAccept-Encoding"})
+	rest, err := io.ReadAll(f.br)
+	if err != nil || string(rest) != "second\n" {
+		t.Errorf("rest %q, %v", rest, err)
+	}
+}
+
+// TestPlaceholdersWithoutReplacer: outside Caddy's server (no replacer in
+// the context) the handler still works.
+func TestPlaceholdersWithoutReplacer(t *testing.T) {
+	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
+	if err := h.compile(); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
+	r.Header.Set("Origin", "https://x.example")
+	r.Header.Set("Access-Control-Request-Method", "GET")
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("preflight %d %v", w.Code, w.Header())
+	}
+	repl := caddy.NewReplacer()
+	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{placeholderBucket: "photos", placeholderResult: "allowed", placeholderRule: "0"} {
+		if got, _ := repl.GetString(key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// TestHandlerInformational: a 1xx response passes through as it is and the
+// final response still gets exactly the rule's headers.
+func TestHandlerInformational(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
+
+	var hints []http.Header
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		if code == http.StatusEarlyHints {
+			hints = append(hints, http.Header(h))
+		}
+		return nil
+	}}
+	r, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", base+"/photos/hints", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	res, err := client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "hinted" {
+		t.Errorf("final response %d %q", res.StatusCode, body)
+	}
+	if len(hints) != 1 || hints[0].Get("Link") == "" {
+		t.Fatalf("103 Early Hints not passed through: %v", hints)
+	}
+	checkHeaders(t, res.Header, with(noCORS(),
+		"Access-Control-Allow-Origin", "https://app.example.com",
+		"Access-Control-Allow-Credentials", "true",
+		"Access-Control-Allow-Methods", "GET, HEAD",
+		"Access-Control-Expose-Headers", "ETag",
+		"Access-Control-Max-Age", "3000",
+		"Vary", vary3+"\nAccept-Encoding",
+	))
+}
