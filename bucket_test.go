@@ -170,7 +170,7 @@ func TestSourceCompile(t *testing.T) {
 }
 
 func TestLookupOrder(t *testing.T) {
-	app := new(App)
+	app := newTestApp(t, t.TempDir())
 	s := Source{
 		Default: json.RawMessage(getRuleJSON),
 		Buckets: map[string]json.RawMessage{"static": json.RawMessage(getRuleJSON), "both": json.RawMessage(getRuleJSON)},

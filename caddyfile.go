@@ -28,6 +28,11 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	s3_cors [<matcher>] {
 //		bucket path | host <base_domain>... | <placeholder expression>
 //		keep_upstream_cors
+//		s3_api {
+//			access_key <key>
+//			secret_key <secret>
+//			region     <region>
+//		}
 //		default {
 //			rule {
 //				id      <id>
@@ -69,11 +74,57 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.KeepUpstreamCORS = true
 			continue
 		}
+		if name == "s3_api" {
+			if seen[name] {
+				return d.Errf("s3_cors: duplicate %q", name)
+			}
+			seen[name] = true
+			cfg, err := unmarshalS3API(d)
+			if err != nil {
+				return err
+			}
+			h.S3API = cfg
+			continue
+		}
 		if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unmarshalS3API parses the s3_api block.
+func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	cfg := new(S3APIConfig)
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if seen[name] {
+			return nil, d.Errf("s3_cors: s3_api: duplicate %q", name)
+		}
+		seen[name] = true
+		var target *string
+		switch name {
+		case "access_key":
+			target = &cfg.AccessKey
+		case "secret_key":
+			target = &cfg.SecretKey
+		case "region":
+			target = &cfg.Region
+		default:
+			return nil, d.Errf("s3_cors: s3_api: unknown subdirective %q", name)
+		}
+		if !d.AllArgs(target) {
+			return nil, d.ArgErr()
+		}
+	}
+	if cfg.AccessKey == "" || cfg.SecretKey == "" {
+		return nil, d.Errf("s3_cors: s3_api: access_key and secret_key are required")
+	}
+	return cfg, nil
 }
 
 // UnmarshalCaddyfile sets up the matcher from Caddyfile tokens. Syntax:
@@ -377,11 +428,85 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !isAccountID(app.Owner) {
 				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
 			}
+		case "storage":
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			modName := d.Val()
+			unm, err := caddyfile.UnmarshalModule(d, "caddy.storage."+modName)
+			if err != nil {
+				return nil, err
+			}
+			storage, ok := unm.(caddy.StorageConverter)
+			if !ok {
+				return nil, d.Errf("s3_cors: storage module %q is not a storage converter", modName)
+			}
+			app.StorageRaw = caddyconfig.JSONModuleObject(storage, "module", modName, nil)
+		case "object_store":
+			cfg, err := unmarshalObjectStore(d)
+			if err != nil {
+				return nil, err
+			}
+			app.ObjectStore = cfg
 		default:
 			return nil, d.Errf("s3_cors: unknown global option subdirective %q", name)
 		}
 	}
+	if app.StorageRaw != nil && app.ObjectStore != nil {
+		return nil, d.Errf("s3_cors: storage and object_store are exclusive")
+	}
 	return httpcaddyfile.App{Name: "s3_cors", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// unmarshalObjectStore parses the object_store block of the global option.
+func unmarshalObjectStore(d *caddyfile.Dispenser) (*ObjectStoreConfig, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	cfg := new(ObjectStoreConfig)
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if seen[name] {
+			return nil, d.Errf("s3_cors: object_store: duplicate %q", name)
+		}
+		seen[name] = true
+		if name == "tls" {
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			cfg.TLS = true
+			continue
+		}
+		var target *string
+		switch name {
+		case "endpoint":
+			target = &cfg.Endpoint
+		case "access_key":
+			target = &cfg.AccessKey
+		case "secret_key":
+			target = &cfg.SecretKey
+		case "bucket":
+			target = &cfg.Bucket
+		case "prefix":
+			target = &cfg.Prefix
+		case "region":
+			target = &cfg.Region
+		default:
+			return nil, d.Errf("s3_cors: object_store: unknown subdirective %q", name)
+		}
+		if !d.AllArgs(target) {
+			return nil, d.ArgErr()
+		}
+	}
+	for _, required := range []struct{ name, value string }{
+		{"endpoint", cfg.Endpoint}, {"access_key", cfg.AccessKey}, {"secret_key", cfg.SecretKey}, {"bucket", cfg.Bucket},
+	} {
+		if required.value == "" {
+			return nil, d.Errf("s3_cors: object_store: %s is required", required.name)
+		}
+	}
+	return cfg, nil
 }
 
 // Interface guards

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -46,6 +47,17 @@ type Handler struct {
 	// Vary tokens on actual responses instead of removing them; the
 	// matched rule's headers still replace those of the same name.
 	KeepUpstreamCORS bool `json:"keep_upstream_cors,omitempty"`
+
+	// S3API, when set, answers the S3 API's `PUT`, `GET` and `DELETE
+	// /<bucket>?cors` (PutBucketCors, GetBucketCors, DeleteBucketCors) on
+	// this site, for requests signed with AWS Signature Version 4 with
+	// its credentials, so that the aws cli and the SDKs manage bucket CORS
+	// through the endpoint they use for objects. Requests are recognised
+	// by the exact query key `cors`; presigned object URLs go on to the
+	// store.
+	S3API *S3APIConfig `json:"s3_api,omitempty"`
+
+	s3api *api.S3API
 }
 
 // CaddyModule returns the Caddy module information.
@@ -61,6 +73,13 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provision(ctx); err != nil {
 		return fmt.Errorf("s3_cors: %v", err)
+	}
+	if h.S3API != nil {
+		s3api, err := h.S3API.provision(h.app.Owner, ctx.Logger())
+		if err != nil {
+			return fmt.Errorf("s3_cors: s3_api: %v", err)
+		}
+		h.s3api = s3api
 	}
 	return nil
 }
@@ -79,6 +98,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	bucket, object := h.resolve(r, repl)
 	if bucket == "" {
 		return next.ServeHTTP(w, r)
+	}
+	if h.s3api != nil && h.s3api.IsCORSRequest(r) {
+		h.s3api.ServeCORS(w, r, bucket, h.app)
+		return nil
 	}
 	p, name := h.lookup(bucket)
 	if r.Method == http.MethodOptions {

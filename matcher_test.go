@@ -33,7 +33,7 @@ func TestMatcherValidate(t *testing.T) {
 }
 
 func TestMatcher(t *testing.T) {
-	app := new(App)
+	app := newTestApp(t, t.TempDir())
 	if err := app.SetConfiguration(context.Background(), "dynamic", mustParse(t, putRuleJSON), "test"); err != nil {
 		t.Fatal(err)
 	}

@@ -16,16 +16,19 @@ package caddys3cors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"go.uber.org/zap"
 
+	"github.com/s3cors/caddy-s3cors/internal/cli"
+	"github.com/s3cors/caddy-s3cors/internal/store"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -36,6 +39,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("s3_cors", parseHandlerCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("s3_cors", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterGlobalOption("s3_cors", parseGlobalOption)
+	caddycmd.RegisterCommand(cli.Command())
 }
 
 // DefaultSyncInterval is how often a node picks up the configurations other
@@ -48,13 +52,28 @@ const DefaultSyncInterval = 5 * time.Second
 var running atomic.Pointer[App]
 
 // App is the s3_cors app: it holds the bucket CORS configurations set at run
-// time (through the admin API or the S3 API), which every s3_cors handler
-// and matcher of the configuration consults before its own static ones.
+// time (through the admin API or the S3 API), keeps them in storage, and
+// picks up those other nodes sharing the storage write. Every s3_cors
+// handler and matcher consults it before its own static configurations.
 // Caddy instantiates it when the configuration does not mention it.
 //
-// Reads take no lock: the configurations are an immutable snapshot behind
-// an atomic pointer, replaced as a whole on every change.
+// Reads take no lock: the configurations are an immutable snapshot of
+// compiled policies behind an atomic pointer, replaced as a whole on every
+// change.
 type App struct {
+	// StorageRaw is the storage module that keeps the configurations, one
+	// key per bucket (`s3_cors/buckets/<bucket>.xml`). Default: Caddy's
+	// configured storage (the file system in Caddy's data directory).
+	// Several sidecars share configurations through a shared storage: a
+	// shared volume, Redis, Consul, or the object store below.
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=caddy.storage inline_key=module"`
+
+	// ObjectStore keeps the configurations as objects in a bucket of an
+	// S3-compatible store (typically the MinIO behind the sidecars), so
+	// that every sidecar in front of one MinIO cluster shares them with no
+	// extra infrastructure. It takes precedence over StorageRaw.
+	ObjectStore *ObjectStoreConfig `json:"object_store,omitempty"`
+
 	// SyncInterval is how often configurations written by other nodes to
 	// shared storage are picked up. Default: 5s.
 	SyncInterval caddy.Duration `json:"sync_interval,omitempty"`
@@ -65,25 +84,13 @@ type App struct {
 	// such expectation is refused, since it cannot be confirmed.
 	Owner string `json:"owner,omitempty"`
 
-	writeMu sync.Mutex // serializes writers; readers never take it
-	snap    atomic.Pointer[snapshot]
-	logger  *zap.Logger
-}
-
-// snapshot maps a bucket to its compiled policy. It is never modified once
-// published: a change publishes a new copy.
-type snapshot map[string]bucketEntry
-
-// bucketEntry is one configured bucket: its policy, and its name boxed
-// once so that setting the {http.s3_cors.bucket} placeholder allocates
-// nothing on the request path.
-type bucketEntry struct {
-	policy *s3cors.Policy
-	name   any
-}
-
-func newEntry(bucket string, p *s3cors.Policy) bucketEntry {
-	return bucketEntry{policy: p, name: bucket}
+	snap     atomic.Pointer[snapshot]
+	syncer   *store.Syncer
+	logger   *zap.Logger
+	ownMu    sync.Mutex
+	ownWrite map[string]*s3cors.Configuration // writes in flight on this node, by bucket
+	stop     context.CancelFunc
+	loopDone chan struct{}
 }
 
 // CaddyModule returns the Caddy module information.
@@ -92,22 +99,6 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 		ID:  "s3_cors",
 		New: func() caddy.Module { return new(App) },
 	}
-}
-
-// Provision sets up the app. Until durable storage backs it, the app takes
-// over the configurations of the app it replaces, so that a config reload
-// keeps the buckets configured at run time.
-func (a *App) Provision(ctx caddy.Context) error {
-	a.logger = ctx.Logger()
-	if a.SyncInterval == 0 {
-		a.SyncInterval = caddy.Duration(DefaultSyncInterval)
-	}
-	initial := snapshot{}
-	if prev := running.Load(); prev != nil {
-		initial = *prev.snap.Load()
-	}
-	a.snap.Store(&initial)
-	return nil
 }
 
 // Validate checks the app's settings.
@@ -119,110 +110,6 @@ func (a *App) Validate() error {
 		return fmt.Errorf("s3_cors: owner %q is not a 12-digit account id", a.Owner)
 	}
 	return nil
-}
-
-// Start makes a the running app.
-func (a *App) Start() error {
-	running.Store(a)
-	return nil
-}
-
-// Stop forgets a as the running app, unless a newer one took over.
-func (a *App) Stop() error {
-	running.CompareAndSwap(a, nil)
-	return nil
-}
-
-// lookup returns the entry of a bucket configured at run time.
-func (a *App) lookup(bucket string) (bucketEntry, bool) {
-	snap := a.snap.Load()
-	if snap == nil {
-		return bucketEntry{}, false
-	}
-	e, ok := (*snap)[bucket]
-	return e, ok
-}
-
-// Policy returns the compiled policy of bucket, nil when the bucket has
-// no configuration set at run time.
-func (a *App) Policy(bucket string) *s3cors.Policy {
-	e, _ := a.lookup(bucket)
-	return e.policy
-}
-
-// Configuration returns the configuration of bucket as it was set, and
-// whether there is one.
-func (a *App) Configuration(bucket string) (*s3cors.Configuration, bool) {
-	e, ok := a.lookup(bucket)
-	if !ok {
-		return nil, false
-	}
-	return e.policy.Configuration(), true
-}
-
-// Buckets returns the buckets that have a configuration, sorted.
-func (a *App) Buckets() []string {
-	snap := a.snap.Load()
-	if snap == nil {
-		return nil
-	}
-	buckets := make([]string, 0, len(*snap))
-	for b := range *snap {
-		buckets = append(buckets, b)
-	}
-	slices.Sort(buckets)
-	return buckets
-}
-
-// SetConfiguration sets the CORS configuration of bucket, replacing any it
-// had; requests see it as soon as it returns. source names who made the
-// change (such as "admin" or "s3_api") for the log.
-func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.Configuration, source string) error {
-	if bucket == "" {
-		return fmt.Errorf("s3_cors: set configuration: empty bucket name")
-	}
-	if cfg == nil {
-		return fmt.Errorf("s3_cors: set configuration of %s: no configuration", bucket)
-	}
-	p := s3cors.Compile(cfg)
-	a.update(func(next snapshot) { next[bucket] = newEntry(bucket, p) })
-	a.log().Info("bucket CORS configuration set",
-		zap.String("bucket", bucket), zap.Int("rules", len(cfg.Rules)), zap.String("source", source))
-	return nil
-}
-
-// DeleteConfiguration removes the CORS configuration of bucket; removing
-// one that does not exist is not an error, as with DeleteBucketCors.
-func (a *App) DeleteConfiguration(ctx context.Context, bucket, source string) error {
-	if bucket == "" {
-		return fmt.Errorf("s3_cors: delete configuration: empty bucket name")
-	}
-	a.update(func(next snapshot) { delete(next, bucket) })
-	a.log().Info("bucket CORS configuration deleted", zap.String("bucket", bucket), zap.String("source", source))
-	return nil
-}
-
-// update publishes a changed copy of the snapshot. Writers are serialized;
-// readers keep using the snapshot they loaded.
-func (a *App) update(change func(next snapshot)) {
-	a.writeMu.Lock()
-	defer a.writeMu.Unlock()
-	next := snapshot{}
-	if cur := a.snap.Load(); cur != nil {
-		next = make(snapshot, len(*cur)+1)
-		for b, e := range *cur {
-			next[b] = e
-		}
-	}
-	change(next)
-	a.snap.Store(&next)
-}
-
-func (a *App) log() *zap.Logger {
-	if a.logger == nil {
-		return zap.NewNop()
-	}
-	return a.logger
 }
 
 // isAccountID reports whether s is a 12-digit AWS account id.
@@ -240,7 +127,8 @@ func isAccountID(s string) bool {
 
 // Interface guards
 var (
-	_ caddy.App         = (*App)(nil)
-	_ caddy.Provisioner = (*App)(nil)
-	_ caddy.Validator   = (*App)(nil)
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
 )

@@ -2,14 +2,19 @@ package caddys3cors
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
 
+	"github.com/s3cors/caddy-s3cors/internal/store"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -22,9 +27,20 @@ func mustParse(t testing.TB, body string) *s3cors.Configuration {
 	return cfg
 }
 
+// newTestApp returns an app keeping its configurations in a temporary
+// directory, as a provisioned app with file-system storage does.
+func newTestApp(t testing.TB, dir string) *App {
+	t.Helper()
+	a := &App{logger: zap.NewNop()}
+	empty := snapshot{}
+	a.snap.Store(&empty)
+	a.attach(context.Background(), store.NewCaddyStorage(&certmagic.FileStorage{Path: dir}))
+	return a
+}
+
 func TestAppConfigurations(t *testing.T) {
 	ctx := context.Background()
-	a := new(App)
+	a := newTestApp(t, t.TempDir())
 	get := mustParse(t, getRuleJSON)
 
 	if p := a.Policy("photos"); p != nil {
@@ -83,7 +99,7 @@ func TestAppConfigurations(t *testing.T) {
 // lookups need no lock.
 func TestAppConcurrent(t *testing.T) {
 	ctx := context.Background()
-	a := new(App)
+	a := newTestApp(t, t.TempDir())
 	get := mustParse(t, getRuleJSON)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -141,8 +157,10 @@ func TestAppValidate(t *testing.T) {
 // new app starts before the old one stops, and takes over its buckets.
 func TestAppLifecycle(t *testing.T) {
 	t.Cleanup(func() { running.Store(nil) })
-	ctx := caddy.Context{Context: context.Background()}
-	old := new(App)
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	storage := json.RawMessage(`{"module":"file_system","root":` + strconv.Quote(t.TempDir()) + `}`)
+	old := &App{StorageRaw: storage}
 	if err := old.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +177,7 @@ func TestAppLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next := new(App)
+	next := &App{StorageRaw: storage}
 	if err := next.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
