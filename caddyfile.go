@@ -28,6 +28,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	s3_cors [<matcher>] {
 //		bucket path | host <base_domain>... | <placeholder expression>
 //		keep_upstream_cors
+//		report_only [all|default]
 //		s3_api {
 //			access_key <key>
 //			secret_key <secret>
@@ -72,6 +73,23 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.KeepUpstreamCORS = true
+			continue
+		}
+		if name == "report_only" {
+			if seen[name] {
+				return d.Errf("s3_cors: duplicate %q", name)
+			}
+			seen[name] = true
+			h.ReportOnly = reportOnlyAll
+			if d.NextArg() {
+				h.ReportOnly = d.Val()
+				if h.ReportOnly != reportOnlyAll && h.ReportOnly != reportOnlyDefault {
+					return d.Errf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+				}
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
 			continue
 		}
 		if name == "s3_api" {

@@ -2,11 +2,14 @@ package caddys3cors
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/s3cors"
@@ -57,8 +60,24 @@ type Handler struct {
 	// store.
 	S3API *S3APIConfig `json:"s3_api,omitempty"`
 
-	s3api *api.S3API
+	// ReportOnly computes, logs and counts every decision but enforces
+	// none, for a safe migration from MinIO's global CORS: the store's own
+	// CORS headers are kept, preflights go on to the store, and what the
+	// rules would refuse is logged at info level and counted with the
+	// result `would_deny`. `all` applies it to every bucket; `default`
+	// only to buckets that fall back to the default configuration, while
+	// buckets with their own configuration are enforced.
+	ReportOnly string `json:"report_only,omitempty"`
+
+	s3api  *api.S3API
+	logger *zap.Logger
 }
+
+// ReportOnly values.
+const (
+	reportOnlyAll     = "all"
+	reportOnlyDefault = "default"
+)
 
 // CaddyModule returns the Caddy module information.
 func (Handler) CaddyModule() caddy.ModuleInfo {
@@ -71,6 +90,15 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision compiles every configuration of the handler; an invalid one
 // fails with S3's error text.
 func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if err := metrics.register(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	switch h.ReportOnly {
+	case "", reportOnlyAll, reportOnlyDefault:
+	default:
+		return fmt.Errorf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+	}
 	if err := h.provision(ctx); err != nil {
 		return fmt.Errorf("s3_cors: %v", err)
 	}
@@ -104,13 +132,90 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	p, name := h.lookup(bucket)
+	if h.ReportOnly != "" && (h.ReportOnly == reportOnlyAll || p != nil && p == h.def) {
+		return h.serveReportOnly(w, r, next, repl, name, p, object)
+	}
 	if r.Method == http.MethodOptions {
-		d := p.Evaluate(r, object)
+		d := h.evaluate(p, r, object)
 		setPlaceholders(repl, name, p, &d)
+		if d.Result == s3cors.Denied && h.logger.Core().Enabled(zap.DebugLevel) {
+			h.logDenied(r, name, p, object)
+		}
 		d.WritePreflight(w)
 		return nil
 	}
-	return h.serveActual(w, r, next, repl, name, p, p.Evaluate(r, object))
+	return h.serveActual(w, r, next, repl, name, p, h.evaluate(p, r, object))
+}
+
+// evaluate decides a request and counts the decision. One decision in 64
+// is timed, which keeps the clock off the request path almost always.
+func (h *Handler) evaluate(p *s3cors.Policy, r *http.Request, object bool) s3cors.Decision {
+	if rand.Uint32()&63 != 0 {
+		d := p.Evaluate(r, object)
+		metrics.countDecision(&d)
+		return d
+	}
+	start := time.Now()
+	d := p.Evaluate(r, object)
+	metrics.decisionSeconds.Observe(time.Since(start).Seconds())
+	metrics.countDecision(&d)
+	return d
+}
+
+// logDenied logs, at debug level, why a preflight was refused: for each
+// rule, which of origin, method and headers failed and on which value.
+func (h *Handler) logDenied(r *http.Request, bucket any, p *s3cors.Policy, object bool) {
+	e := p.Explain(r, object)
+	fields := []zap.Field{
+		zap.Any("bucket", bucket),
+		zap.String("origin", r.Header.Get("Origin")),
+		zap.String("request_method", r.Header.Get("Access-Control-Request-Method")),
+		zap.String("request_headers", r.Header.Get("Access-Control-Request-Headers")),
+		zap.String("path", r.URL.Path),
+	}
+	for _, rep := range e.Rules {
+		fields = append(fields, zap.Strings(fmt.Sprintf("rule_%d", rep.Index), rep.Failures))
+	}
+	h.logger.Debug("preflight denied: "+e.Reason, fields...)
+}
+
+// serveReportOnly lets a request through as if s3_cors were not there
+// (the store answers preflights and keeps its own CORS headers), after
+// deciding, counting and logging what enforcing would have done.
+func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
+	repl *caddy.Replacer, name any, p *s3cors.Policy, object bool,
+) error {
+	d := p.Evaluate(r, object)
+	setPlaceholders(repl, name, p, &d)
+	if wouldDeny(&d) {
+		metrics.wouldDeny[d.Kind].Inc()
+		if repl != nil {
+			repl.Set(placeholderResult, reportOnlyResult)
+		}
+		e := p.Explain(r, object)
+		h.logger.Info("report_only: s3_cors would deny this request: "+e.Reason,
+			zap.Any("bucket", name),
+			zap.String("kind", d.Kind.String()),
+			zap.String("result", d.Result.String()),
+			zap.String("origin", r.Header.Get("Origin")),
+			zap.String("method", r.Method),
+			zap.String("request_method", r.Header.Get("Access-Control-Request-Method")),
+			zap.String("request_headers", r.Header.Get("Access-Control-Request-Headers")),
+			zap.String("path", r.URL.Path))
+	} else {
+		metrics.countDecision(&d)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// wouldDeny reports whether enforcing d would refuse a cross-origin
+// request: a refused preflight, or an actual request from an origin that
+// would get no CORS headers.
+func wouldDeny(d *s3cors.Decision) bool {
+	if d.Kind == s3cors.Preflight {
+		return d.Error != nil && d.Result != s3cors.NoOrigin
+	}
+	return d.Result == s3cors.Denied || d.Result == s3cors.NotConfigured
 }
 
 // serveActual sends an actual request on to next, decorating the response.

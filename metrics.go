@@ -30,6 +30,9 @@ type collectors struct {
 	// decisionCounters are the decisions' counters resolved once, so the
 	// request path pays an atomic add and no label lookup.
 	decisionCounters [2][5]prometheus.Counter
+	// wouldDeny counts, by kind, what report_only let through although
+	// the rules would refuse it.
+	wouldDeny [2]prometheus.Counter
 }
 
 // reportOnlyResult is the result label of a decision report_only let
@@ -54,7 +57,7 @@ func newCollectors() *collectors {
 		configWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
 			Name: "config_writes_total",
-			Help: "Bucket CORS configuration writes by operation (put, delete), source (admin, s3) and outcome (ok, invalid, error).",
+			Help: "Bucket CORS configuration writes by operation (put, delete), source (admin, s3) and outcome (ok, error: storage failed).",
 		}, []string{"operation", "source", "outcome"}),
 		syncRuns: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
@@ -73,6 +76,7 @@ func newCollectors() *collectors {
 		}),
 	}
 	for kind := range c.decisionCounters {
+		c.wouldDeny[kind] = c.decisions.WithLabelValues(s3cors.Kind(kind).String(), reportOnlyResult)
 		for result := range c.decisionCounters[kind] {
 			c.decisionCounters[kind][result] = c.decisions.WithLabelValues(
 				s3cors.Kind(kind).String(), s3cors.Result(result).String())
