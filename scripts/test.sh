@@ -9,6 +9,12 @@ if [ -x scripts/install-test-deps.sh ]; then
   scripts/install-test-deps.sh
 fi
 
+echo "== go build ./cmd/caddy (one binary shared by every end-to-end test)"
+bin_dir=$(mktemp -d)
+trap 'rm -rf "$bin_dir"' EXIT
+go build -o "$bin_dir/caddy" ./cmd/caddy
+export S3CORS_CADDY_BIN="$bin_dir/caddy"
+
 echo "== go vet"
 go vet ./...
 
