@@ -81,6 +81,35 @@ func BenchmarkFloor(b *testing.B) {
 	runHandler(b, floor, benchRequest("OPTIONS", origin, "Access-Control-Request-Method", "GET"))
 }
 
+// BenchmarkFloorReadingRequest is the floor plus what any CORS middleware
+// must also do: read the request's Origin, Access-Control-Request-Method
+// and Access-Control-Request-Headers and compare the origin with the one
+// allowed. It is the fair baseline for the 1.3x target (see README).
+func BenchmarkFloorReadingRequest(b *testing.B) {
+	_, origin := benchRules(1)
+	acao, acac, acam := []string{origin}, []string{"true"}, []string{"GET, PUT"}
+	aceh, acma, vary, cl := []string{"ETag"}, []string{"3000"}, []string{varyValueFirstLine}, []string{"0"}
+	floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := r.Header["Origin"]
+		m := r.Header["Access-Control-Request-Method"]
+		hs := r.Header["Access-Control-Request-Headers"]
+		if len(o) == 0 || o[0] != origin || len(m) == 0 || m[0] != "GET" || len(hs) != 0 {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		h := w.Header()
+		h[hdrAllowOrigin] = acao
+		h[hdrAllowCredentials] = acac
+		h[hdrAllowMethods] = acam
+		h[hdrExposeHeaders] = aceh
+		h[hdrMaxAge] = acma
+		h[hdrVary] = vary
+		h["Content-Length"] = cl
+		w.WriteHeader(http.StatusOK)
+	})
+	runHandler(b, floor, benchRequest("OPTIONS", origin, "Access-Control-Request-Method", "GET"))
+}
+
 func BenchmarkPreflight(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		rules, origin := benchRules(n)

@@ -95,7 +95,7 @@ func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
 	}
 	if r.Method == http.MethodOptions {
 		d.Kind = Preflight
-		p.evaluatePreflight(&d, r, origin, acrm, hasACRM, object)
+		p.evaluatePreflight(&d, r, originLines, origin, acrm, hasACRM, object)
 		return d
 	}
 	switch {
@@ -113,7 +113,7 @@ func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
 	return d
 }
 
-func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, origin, acrm string, hasACRM, object bool) {
+func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, originLines []string, origin, acrm string, hasACRM, object bool) {
 	methodField := acrm
 	if methodField == "" {
 		methodField = http.MethodOptions
@@ -143,7 +143,7 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, origin, acrm st
 		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
 		return
 	}
-	if tooLarge := p.match(d, r.Header["Origin"], origin, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
+	if tooLarge := p.match(d, originLines, origin, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
 		d.Result = BadRequest
 		d.Error = errPreflight(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
 			"Your request header section exceeds the maximum allowed size.",
