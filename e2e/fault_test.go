@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -199,4 +202,86 @@ func TestStorageBucketCreatedAfterOutage(t *testing.T) {
 	if !servesPreflight(t, c.URL(0), "late", "https://late.example") {
 		t.Error("the configuration is not served")
 	}
+}
+
+// lockDir makes dir refuse new entries, renames and removals, and returns
+// what undoes it. Without root, a mode of 0500 does it; root ignores
+// modes, so then the immutable attribute does (chattr +i), and the test is
+// skipped where the file system or the tools do not support it.
+func lockDir(t *testing.T, dir string) (unlock func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		return func() {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				t.Errorf("unlock %s: %v", dir, err)
+			}
+		}
+	}
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skipf("skipping: running as root and chattr not found (%v): no way to make a directory read-only", err)
+	}
+	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("skipping: running as root and chattr +i fails here: %v %s", err, out)
+	}
+	return func() {
+		if out, err := exec.Command(chattr, "-i", dir).CombinedOutput(); err != nil {
+			t.Errorf("unlock %s: %v %s", dir, err, out)
+		}
+	}
+}
+
+// TestFileStorageWriteFailure makes the storage directory that holds the
+// configuration keys read-only under a running sidecar: a put and a delete
+// answer 500 InternalError, the configuration stored before is still served
+// and its key still holds it, and once the directory is writable again,
+// writes work.
+func TestFileStorageWriteFailure(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := testenv.StartCaddy(t, globalOptions("sync_interval 1s", "storage file_system "+dir)+preflightSite,
+		testenv.CaddyOptions{Ports: 1})
+	ad := adminOf(t, c)
+	const before = `{"CORSRules":[{"AllowedOrigins":["https://before.example"],"AllowedMethods":["GET"]}]}`
+	const after = `{"CORSRules":[{"AllowedOrigins":["https://after.example"],"AllowedMethods":["GET"]}]}`
+	ad.mustPut("photos", before)
+	keyDir := filepath.Join(dir, "s3_cors", "buckets")
+	key := filepath.Join(keyDir, "photos.xml")
+	stored, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatalf("the key is not where it should be: %v", err)
+	}
+
+	unlock := lockDir(t, keyDir)
+	locked := true
+	defer func() {
+		if locked {
+			unlock() // t.TempDir must be able to remove it
+		}
+	}()
+	for _, res := range []response{ad.put("photos", after), ad.del("photos")} {
+		if res.status != http.StatusInternalServerError || s3Code(res.body) != "InternalError" {
+			t.Errorf("write to a read-only storage: %d %s, want 500 InternalError", res.status, res.body)
+		}
+		wantConfig(t, ad, "photos", before)
+		if !servesPreflight(t, c.URL(0), "photos", "https://before.example") {
+			t.Error("the configuration stored before is not served")
+		}
+	}
+	if now, err := os.ReadFile(key); err != nil || string(now) != string(stored) {
+		t.Errorf("the key changed under the failed writes: %q, %v", now, err)
+	}
+
+	unlock()
+	locked = false
+	ad.mustPut("photos", after)
+	if !servesPreflight(t, c.URL(0), "photos", "https://after.example") {
+		t.Error("the put after the fault is not served")
+	}
+	// A restart reads what the storage has: the put after the fault.
+	c.Restart()
+	wantConfig(t, ad, "photos", after)
 }
