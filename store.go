@@ -137,6 +137,10 @@ func (a *App) openStore(ctx caddy.Context) (store.Store, error) {
 			Prefix:    repl.ReplaceAll(prefix, ""),
 			Secure:    cfg.TLS,
 			Region:    repl.ReplaceAll(cfg.Region, ""),
+			// The bucket is documented as created when missing, also when
+			// the store was down as the node started (attach's
+			// EnsureBucket then fails).
+			CreateBucket: true,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("s3_cors: object_store: %w", err)

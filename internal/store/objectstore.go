@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -23,7 +24,8 @@ type ObjectStoreConfig struct {
 	// AccessKey and SecretKey are the static credentials of the client.
 	AccessKey string
 	SecretKey string
-	// Bucket is the bucket holding the configuration objects. It must exist.
+	// Bucket is the bucket holding the configuration objects. It must exist,
+	// unless CreateBucket is set.
 	Bucket string
 	// Prefix is the key prefix of the configuration objects, which are named
 	// <Prefix>/<bucket>.xml. Leading and trailing slashes are ignored; empty
@@ -35,6 +37,13 @@ type ObjectStoreConfig struct {
 	// Region is the signing region; empty lets minio-go find it out (and
 	// "us-east-1" is what MinIO uses by default).
 	Region string
+	// CreateBucket makes the store create Bucket when it does not exist,
+	// before the first List, Put or Delete, and again before the next one
+	// for as long as that fails: a store that is down when the node starts
+	// gets its bucket once it is back, instead of failing every sync and
+	// every write with NoSuchBucket until the node restarts. Without it, a
+	// missing bucket is an error (a misconfiguration).
+	CreateBucket bool
 	// MaxRetries is how often minio-go retries a failed request; 0 means 3.
 	// It is low on purpose: the Syncer retries a failed sync with its own
 	// backoff, and a write should fail fast enough for its caller to answer.
@@ -49,6 +58,10 @@ type ObjectStore struct {
 	client *minio.Client
 	bucket string
 	prefix string // "" or ending in "/"
+	create bool   // ObjectStoreConfig.CreateBucket
+	// ensured is set once EnsureBucket succeeded: from then on the bucket
+	// is taken to exist, so that no request pays for the check again.
+	ensured atomic.Bool
 }
 
 // NewObjectStore returns an ObjectStore for cfg. It does not contact the
@@ -82,7 +95,7 @@ func NewObjectStore(cfg ObjectStoreConfig) (*ObjectStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("object store: client for %s: %w", cfg.Endpoint, err)
 	}
-	return &ObjectStore{client: client, bucket: cfg.Bucket, prefix: prefix}, nil
+	return &ObjectStore{client: client, bucket: cfg.Bucket, prefix: prefix, create: cfg.CreateBucket}, nil
 }
 
 // Client returns the minio-go client, for setup such as creating the bucket.
@@ -95,16 +108,26 @@ func (o *ObjectStore) EnsureBucket(ctx context.Context) error {
 		return fmt.Errorf("object store: bucket %s exists: %w", o.bucket, err)
 	}
 	if exists {
+		o.ensured.Store(true)
 		return nil
 	}
 	if err := o.client.MakeBucket(ctx, o.bucket, minio.MakeBucketOptions{}); err != nil {
 		// A concurrent creator (another node) is fine.
-		if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
-			return nil
+		if code := minio.ToErrorResponse(err).Code; code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+			return fmt.Errorf("object store: make bucket %s: %w", o.bucket, err)
 		}
-		return fmt.Errorf("object store: make bucket %s: %w", o.bucket, err)
 	}
+	o.ensured.Store(true)
 	return nil
+}
+
+// ensure creates the bucket when CreateBucket is set and no EnsureBucket
+// has succeeded yet.
+func (o *ObjectStore) ensure(ctx context.Context) error {
+	if !o.create || o.ensured.Load() {
+		return nil
+	}
+	return o.EnsureBucket(ctx)
 }
 
 // objectName returns the object name of bucket's configuration.
@@ -161,6 +184,9 @@ func (o *ObjectStore) PutVersion(ctx context.Context, bucket string, xml []byte)
 	if err := checkBucket("object store: put", bucket); err != nil {
 		return "", err
 	}
+	if err := o.ensure(ctx); err != nil {
+		return "", err
+	}
 	name := o.objectName(bucket)
 	info, err := o.client.PutObject(ctx, o.bucket, name, bytes.NewReader(xml), int64(len(xml)),
 		minio.PutObjectOptions{ContentType: "application/xml"})
@@ -176,6 +202,9 @@ func (o *ObjectStore) Delete(ctx context.Context, bucket string) error {
 	if err := checkBucket("object store: delete", bucket); err != nil {
 		return err
 	}
+	if err := o.ensure(ctx); err != nil {
+		return err
+	}
 	name := o.objectName(bucket)
 	if err := o.client.RemoveObject(ctx, o.bucket, name, minio.RemoveObjectOptions{}); err != nil {
 		return fmt.Errorf("object store: delete %s/%s: %w", o.bucket, name, err)
@@ -185,9 +214,13 @@ func (o *ObjectStore) Delete(ctx context.Context, bucket string) error {
 
 // List implements Store. It lists the prefix without recursion, so objects
 // in deeper "directories" are not considered, and keeps objects named as a
-// valid bucket plus ".xml". A missing configuration bucket is an error: it
-// means the store is misconfigured, not that no configuration exists.
+// valid bucket plus ".xml". A missing configuration bucket is an error
+// (unless CreateBucket creates it): it means the store is misconfigured, not
+// that no configuration exists.
 func (o *ObjectStore) List(ctx context.Context) ([]Entry, error) {
+	if err := o.ensure(ctx); err != nil {
+		return nil, err
+	}
 	var entries []Entry
 	for obj := range o.client.ListObjects(ctx, o.bucket, minio.ListObjectsOptions{Prefix: o.prefix}) {
 		if obj.Err != nil {

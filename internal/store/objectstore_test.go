@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -50,6 +51,7 @@ func TestObjectStore(t *testing.T) {
 	t.Run("list filters", func(t *testing.T) { testObjectStoreListFilters(t, newObjectStore(t, m, "filters/"+KeyPrefix)) })
 	t.Run("empty prefix", func(t *testing.T) { testObjectStoreEmptyPrefix(t, m) })
 	t.Run("missing bucket", func(t *testing.T) { testObjectStoreMissingBucket(t, m) })
+	t.Run("bucket created when missing", func(t *testing.T) { testObjectStoreCreateBucket(t, m) })
 	t.Run("syncers converge", func(t *testing.T) {
 		// Two clients of their own, as two nodes would have.
 		checkConvergence(t, newObjectStore(t, m, "converge"), newObjectStore(t, m, "converge"))
@@ -198,6 +200,68 @@ func testObjectStoreMissingBucket(t *testing.T, m *testenv.MinIO) {
 	_, err = o.Load(context.Background(), "photos")
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("load from a missing bucket: err = %v, want an error other than not-exist", err)
+	}
+}
+
+// testObjectStoreCreateBucket checks that CreateBucket creates a missing
+// bucket on the first use, and again on the next use when that first
+// attempt failed (as it does while the store is down at a node's start).
+func testObjectStoreCreateBucket(t *testing.T, m *testenv.MinIO) {
+	o, err := NewObjectStore(ObjectStoreConfig{Endpoint: m.Endpoint, AccessKey: m.AccessKey,
+		SecretKey: m.SecretKey, Bucket: "created-lazily", Prefix: KeyPrefix, CreateBucket: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A failed attempt: the context ends before the store is reached.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := o.List(canceled); err == nil {
+		t.Fatal("list with a canceled context succeeded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tests := []struct {
+		name string
+		op   func() error
+	}{
+		{name: "put", op: func() error { return o.Put(ctx, "photos", testXML("https://a.example")) }},
+		{name: "list", op: func() error {
+			entries, err := o.List(ctx)
+			if err == nil && (len(entries) != 1 || entries[0].Bucket != "photos") {
+				return fmt.Errorf("list = %v, want photos", entries)
+			}
+			return err
+		}},
+		{name: "delete", op: func() error { return o.Delete(ctx, "photos") }},
+	}
+	for _, tt := range tests {
+		if err := tt.op(); err != nil {
+			t.Fatalf("%s after a failed attempt to create the bucket: %v", tt.name, err)
+		}
+	}
+	if exists, err := o.Client().BucketExists(ctx, "created-lazily"); err != nil || !exists {
+		t.Errorf("bucket exists = %v, %v", exists, err)
+	}
+
+	// Each first use creates the bucket: Delete and List too.
+	for _, first := range []string{"delete", "list"} {
+		bucket := "created-by-" + first
+		o, err := NewObjectStore(ObjectStoreConfig{Endpoint: m.Endpoint, AccessKey: m.AccessKey,
+			SecretKey: m.SecretKey, Bucket: bucket, CreateBucket: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "delete" {
+			err = o.Delete(ctx, "photos")
+		} else {
+			_, err = o.List(ctx)
+		}
+		if err != nil {
+			t.Fatalf("%s on a missing bucket: %v", first, err)
+		}
+		if exists, err := o.Client().BucketExists(ctx, bucket); err != nil || !exists {
+			t.Errorf("%s: bucket exists = %v, %v", first, exists, err)
+		}
 	}
 }
 

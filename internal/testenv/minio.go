@@ -46,6 +46,12 @@ type MinIO struct {
 	DataDir string
 	// Binary is the path of the MinIO binary that runs.
 	Binary string
+
+	t      testing.TB
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error
+	out    lockedBuffer
 }
 
 // FindMinIO returns the path of the MinIO binary: $MINIO_BIN if set, else
@@ -151,44 +157,75 @@ func startMinIO(t testing.TB, bin string) (*MinIO, error) {
 		SecretKey:   "testenv-secret-" + strconv.Itoa(os.Getpid()),
 		DataDir:     t.TempDir(),
 		Binary:      bin,
+		t:           t,
 	}
 	m.URL = "http://" + m.Endpoint
-
-	cmd := exec.Command(bin, "server", "--quiet",
-		"--address", m.Endpoint, "--console-address", m.ConsoleAddr, m.DataDir)
-	cmd.Env = minioEnv(m)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	setParentDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	stop := func() {
-		// An interrupt lets MinIO shut down cleanly; it gets a few
-		// seconds before it is killed.
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-
-	if err := waitLive(m.URL, exited); err != nil {
-		stop()
-		return nil, fmt.Errorf("%w; output:\n%s", err, out.String())
+	if err := m.launch(); err != nil {
+		return nil, err
 	}
 	t.Cleanup(func() {
-		stop()
+		m.Stop()
 		if t.Failed() {
-			t.Logf("minio output:\n%s", out.String())
+			t.Logf("minio output:\n%s", m.out.String())
 		}
 	})
 	return m, nil
+}
+
+// launch starts the server process on m's address and data directory and
+// waits until it is live; on failure the process is stopped again.
+func (m *MinIO) launch() error {
+	cmd := exec.Command(m.Binary, "server", "--quiet",
+		"--address", m.Endpoint, "--console-address", m.ConsoleAddr, m.DataDir)
+	cmd.Env = minioEnv(m)
+	cmd.Stdout, cmd.Stderr = &m.out, &m.out
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", m.Binary, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	m.mu.Lock()
+	m.cmd, m.exited = cmd, exited
+	m.mu.Unlock()
+	if err := waitLive(m.URL, exited); err != nil {
+		m.Stop()
+		return fmt.Errorf("%w; output:\n%s", err, m.out.String())
+	}
+	return nil
+}
+
+// Stop stops the server; its data directory stays, so that Restart brings
+// back the same objects. Stopping a stopped server does nothing.
+func (m *MinIO) Stop() {
+	m.mu.Lock()
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	// An interrupt lets MinIO shut down cleanly; it gets a few seconds
+	// before it is killed.
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// Restart stops the server if it runs and starts it again on the same
+// address, credentials and data directory, waiting until it is live. The
+// address was free when StartMinIO chose it and MinIO held it since, so
+// it is normally still free; a failure ends the test.
+func (m *MinIO) Restart() {
+	m.t.Helper()
+	m.Stop()
+	if err := m.launch(); err != nil {
+		m.t.Fatalf("testenv: restart minio: %v", err)
+	}
 }
 
 // minioEnv is the environment of the server: the test's own, without any
