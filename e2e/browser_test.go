@@ -353,4 +353,3 @@ type awsStaticCredentials struct{ accessKey, secretKey string }
 func (c awsStaticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: c.accessKey, SecretAccessKey: c.secretKey, Source: "e2e"}, nil
 }
-
