@@ -108,6 +108,7 @@ func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessa
 const fetchPage = `<!doctype html>
 <meta charset="utf-8">
 <title>caddy-s3cors browser test</title>
+<link rel="icon" href="data:,">
 <script>
 async function seen(res) {
   return {status: res.status, etag: res.headers.get('ETag'), headers: [...res.headers.keys()], body: await res.text()};

@@ -100,9 +100,6 @@ http://127.0.0.1:{{PORT0}} {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, fetchPage)
 	})
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})
 	mux.HandleFunc("POST /control/{step}", func(w http.ResponseWriter, r *http.Request) {
 		f := controls[r.PathValue("step")]
 		if f == nil {
