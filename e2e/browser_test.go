@@ -113,9 +113,11 @@ http://127.0.0.1:{{PORT0}} {
 		}
 		io.WriteString(w, out)
 	})
-	pageSrv := httptest.NewServer(mux)
+	// Started only once every control step is set: the handlers read the
+	// map without a lock.
+	pageSrv := httptest.NewUnstartedServer(mux)
 	t.Cleanup(pageSrv.Close)
-	originA := pageSrv.URL
+	originA := "http://" + pageSrv.Listener.Addr().String()
 
 	adminPut(t, c, "photos", `{"CORSRules":[{"AllowedOrigins":["`+originA+`"],"AllowedMethods":["GET","PUT"],`+
 		`"AllowedHeaders":["content-type","x-amz-meta-test"],"ExposeHeaders":["ETag"]}]}`)
@@ -264,6 +266,7 @@ http://127.0.0.1:{{PORT0}} {
 	for i, s := range steps {
 		calls[i] = s.call
 	}
+	pageSrv.Start()
 	results, _ := runBrowser(t, originA+"/", calls)
 	for i, s := range steps {
 		if s.call.Fn == "control" {
