@@ -331,34 +331,25 @@ type awsCLI struct {
 	dir      string
 }
 
-// requireAWSCLI finds the aws cli, or ends the test: skipped with the
-// reason on a developer machine, failed in CI (the CI environment variable
-// set), since CI must not silently skip end-to-end tests.
-func requireAWSCLI(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("aws cli not found on PATH: %v (CI is set, so this is an error)", err)
-		}
-		t.Skipf("skipping: aws cli not found on PATH: %v", err)
-	}
-	return bin
-}
-
 // newAWSCLI returns an aws cli for endpoint (a base URL) with the given
 // credentials, region us-east-1, no configuration files, no instance
 // metadata and no retries (a failure must show at once).
 func newAWSCLI(t *testing.T, endpoint, accessKey, secretKey string) *awsCLI {
 	t.Helper()
-	bin := requireAWSCLI(t)
+	return &awsCLI{bin: testenv.RequireAWSCLI(t), endpoint: endpoint, env: awsEnv(accessKey, secretKey), dir: t.TempDir()}
+}
+
+// awsEnv is the environment of an aws cli run: the test's own without any
+// AWS_ setting, plus the credentials, region us-east-1, no configuration
+// files, no instance metadata and no retries (a failure must show at once).
+func awsEnv(accessKey, secretKey string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)
 		}
 	}
-	env = append(env,
+	return append(env,
 		"AWS_ACCESS_KEY_ID="+accessKey,
 		"AWS_SECRET_ACCESS_KEY="+secretKey,
 		"AWS_DEFAULT_REGION=us-east-1",
@@ -369,7 +360,6 @@ func newAWSCLI(t *testing.T, endpoint, accessKey, secretKey string) *awsCLI {
 		"AWS_MAX_ATTEMPTS=1",
 		"AWS_PAGER=",
 	)
-	return &awsCLI{bin: bin, endpoint: endpoint, env: env, dir: t.TempDir()}
 }
 
 // file writes content to a file in the cli's directory and returns its

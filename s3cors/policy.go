@@ -194,10 +194,28 @@ func (p *Policy) lookupOrigin(origin string) originEntry {
 	return p.byOrigin[origin]
 }
 
+// lowerASCII lower-cases the ASCII letters of s and nothing else, as the
+// request side folds case: strings.ToLower would turn invalid UTF-8 into
+// U+FFFD, and such a configured header would then match no request.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 // compileHeaders compiles a rule's AllowedHeaders.
 func (p *Policy) compileHeaders(cr *compiledRule, r Rule) {
 	for _, h := range r.AllowedHeaders {
-		lower := strings.ToLower(h)
+		lower := lowerASCII(h)
 		switch {
 		case h == "*":
 			cr.headers.all = true

@@ -76,6 +76,7 @@ type Caddy struct {
 	t      testing.TB
 	bin    string
 	env    []string
+	dir    string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan error
@@ -90,8 +91,14 @@ type CaddyOptions struct {
 	// Home reuses a home directory (Caddy's data directory with its
 	// storage), to restart on the state of an earlier process.
 	Home string
-	// Env adds environment variables.
+	// Env adds environment variables; {{ADMIN}} and {{PORTn}} are replaced
+	// in them as in the Caddyfile, so that a Caddyfile can take its
+	// addresses from {$VAR} placeholders.
 	Env []string
+	// Dir is the working directory of the process, against which the
+	// Caddyfile's relative paths resolve; default the directory of the
+	// written Caddyfile (a temporary one).
+	Dir string
 }
 
 // StartCaddy runs the repository's Caddy with caddyfile until the test
@@ -109,10 +116,7 @@ func StartCaddy(t testing.TB, caddyfile string, opts CaddyOptions) *Caddy {
 	if c.Home == "" {
 		c.Home = t.TempDir()
 	}
-	caddyfile = strings.ReplaceAll(caddyfile, "{{ADMIN}}", c.Admin)
-	for i, p := range c.Ports {
-		caddyfile = strings.ReplaceAll(caddyfile, "{{PORT"+strconv.Itoa(i)+"}}", strconv.Itoa(p))
-	}
+	caddyfile = c.expand(caddyfile)
 	c.Caddyfile = filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(c.Caddyfile, []byte(caddyfile), 0o644); err != nil {
 		t.Fatal(err)
@@ -122,7 +126,10 @@ func StartCaddy(t testing.TB, caddyfile string, opts CaddyOptions) *Caddy {
 		"XDG_DATA_HOME="+filepath.Join(c.Home, "data"),
 		"XDG_CONFIG_HOME="+filepath.Join(c.Home, "config"),
 	)
-	c.env = append(c.env, opts.Env...)
+	for _, kv := range opts.Env {
+		c.env = append(c.env, c.expand(kv))
+	}
+	c.dir = opts.Dir
 	c.start()
 	t.Cleanup(func() {
 		c.Stop()
@@ -131,6 +138,15 @@ func StartCaddy(t testing.TB, caddyfile string, opts CaddyOptions) *Caddy {
 		}
 	})
 	return c
+}
+
+// expand replaces {{ADMIN}} and {{PORTn}} in s.
+func (c *Caddy) expand(s string) string {
+	s = strings.ReplaceAll(s, "{{ADMIN}}", c.Admin)
+	for i, p := range c.Ports {
+		s = strings.ReplaceAll(s, "{{PORT"+strconv.Itoa(i)+"}}", strconv.Itoa(p))
+	}
+	return s
 }
 
 // URL returns http://127.0.0.1:<Ports[i]>.
@@ -146,6 +162,9 @@ func (c *Caddy) start() {
 	cmd := exec.Command(c.bin, "run", "--config", c.Caddyfile, "--adapter", "caddyfile")
 	cmd.Env = c.env
 	cmd.Dir = filepath.Dir(c.Caddyfile)
+	if c.dir != "" {
+		cmd.Dir = c.dir
+	}
 	cmd.Stdout, cmd.Stderr = &c.out, &c.out
 	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {

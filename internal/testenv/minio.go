@@ -114,12 +114,7 @@ func repoRoot() (string, bool) {
 func RequireMinIO(t testing.TB) string {
 	t.Helper()
 	bin, err := FindMinIO()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v (CI is set, so this is an error)", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	Require(t, err)
 	return bin
 }
 
