@@ -117,7 +117,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
 		return
 	}
-	if !ValidBucketName(bucket) {
+	if !s3cors.ValidBucketName(bucket) {
 		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
 		return
 	}

@@ -8,7 +8,7 @@
 //
 // # Choices
 //
-//   - A bucket name is checked with S3's rules (ValidBucketName) before it
+//   - A bucket name is checked with S3's rules (s3cors.ValidBucketName) before it
 //     reaches Configs, so that a decoded `..%2F` never becomes a storage key.
 //   - Requests are checked in this order: route and method (405
 //     MethodNotAllowed with an Allow header), bucket name (400
@@ -39,7 +39,7 @@ import (
 )
 
 // Configs is the live store of bucket CORS configurations, which the Caddy
-// app implements. Bucket names reaching it have passed ValidBucketName.
+// app implements. Bucket names reaching it have passed s3cors.ValidBucketName.
 type Configs interface {
 	// Configuration returns the bucket's configuration and whether it has
 	// one.
@@ -62,44 +62,6 @@ const (
 	// SourceS3 marks a change made through the S3 API on the site.
 	SourceS3 = "s3"
 )
-
-// ValidBucketName reports whether name is a bucket name S3 accepts: 3 to
-// 63 characters among lower-case letters, digits, '.' and '-', starting and
-// ending with a letter or digit, without "..", and not shaped like an IPv4
-// address (four dot-separated groups of digits).
-func ValidBucketName(name string) bool {
-	if len(name) < 3 || len(name) > 63 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '.' || c == '-':
-			if i == 0 || i == len(name)-1 {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return !strings.Contains(name, "..") && !looksLikeIPv4(name)
-}
-
-// looksLikeIPv4 reports whether name is four dot-separated groups of
-// digits, such as 192.168.5.4.
-func looksLikeIPv4(name string) bool {
-	parts := strings.Split(name, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" || strings.Trim(p, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
-}
 
 // Messages of the errors this package adds to the engine's.
 const (

@@ -70,7 +70,7 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 		errInvalidArgument("The explain request has data after its JSON object.").WriteTo(w)
 		return
 	}
-	if req.Bucket != "" && !ValidBucketName(req.Bucket) {
+	if req.Bucket != "" && !s3cors.ValidBucketName(req.Bucket) {
 		s3cors.ErrInvalidBucketName(req.Bucket).WriteTo(w)
 		return
 	}

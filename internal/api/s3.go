@@ -76,7 +76,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
 		return
 	}
-	if !ValidBucketName(bucket) {
+	if !s3cors.ValidBucketName(bucket) {
 		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
 		return
 	}

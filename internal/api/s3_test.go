@@ -290,7 +290,7 @@ func TestValidBucketName(t *testing.T) {
 		{"ábc", false},
 	}
 	for _, tt := range tests {
-		if got := ValidBucketName(tt.name); got != tt.want {
+		if got := s3cors.ValidBucketName(tt.name); got != tt.want {
 			t.Errorf("ValidBucketName(%q) = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -15,7 +15,7 @@
 // configurations. Writes made through the Syncer are visible on the node
 // that made them at once and on the others at their next sync.
 //
-// Bucket names are validated by every Store method (ValidBucketName) before
+// Bucket names are validated by every Store method (s3cors.ValidBucketName) before
 // they become a key, so that a name such as "../../x" (which Go's router
 // makes out of "..%2F..%2Fx") never reaches the storage layer.
 //
@@ -27,6 +27,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // KeyPrefix is the storage key prefix under which CaddyStorage keeps one key
@@ -46,7 +48,7 @@ const MaxObjectSize = 1 << 20
 
 // Store keeps one CORS configuration (its PutBucketCors XML) per bucket.
 // Implementations are safe for concurrent use. Every method refuses a bucket
-// name that ValidBucketName rejects, with an error wrapping ErrInvalidBucket,
+// name that s3cors.ValidBucketName rejects, with an error wrapping ErrInvalidBucket,
 // before touching storage.
 type Store interface {
 	// Load returns the stored XML of bucket. When the bucket has no
@@ -80,7 +82,7 @@ type VersionedPutter interface {
 
 // Entry is one listed configuration.
 type Entry struct {
-	// Bucket is the bucket name, always valid per ValidBucketName.
+	// Bucket is the bucket name, always valid per s3cors.ValidBucketName.
 	Bucket string
 	// Version changes whenever the content changes, so that a key whose
 	// Version is unchanged need not be read again: modification time and
@@ -90,72 +92,23 @@ type Entry struct {
 }
 
 // ErrInvalidBucket is wrapped by the error every Store method returns for a
-// bucket name that ValidBucketName rejects.
+// bucket name that s3cors.ValidBucketName rejects.
 var ErrInvalidBucket = errors.New("invalid bucket name")
 
 // checkBucket returns the error that a Store method answers for an invalid
 // bucket name, prefixed with the method's context.
 func checkBucket(op, bucket string) error {
-	if ValidBucketName(bucket) {
+	if s3cors.ValidBucketName(bucket) {
 		return nil
 	}
 	return fmt.Errorf("%s %q: %w", op, bucket, ErrInvalidBucket)
-}
-
-// ValidBucketName reports whether name follows S3's bucket naming rules: 3 to
-// 63 characters of lower-case letters, digits, '.' and '-', starting and
-// ending with a letter or digit, without two adjacent periods, and not
-// formatted as an IPv4 address.
-//
-// AWS additionally reserves some prefixes and suffixes (xn--, sthree-,
-// -s3alias, ...) for bucket creation. They are accepted here on purpose: the
-// store in front of which this module runs (MinIO, Ceph) may already have
-// buckets so named, and refusing them would leave those buckets without a way
-// to get a CORS configuration. What matters here is that the name is safe as
-// a storage key: no '/', no '..', no upper case or encoded characters.
-func ValidBucketName(name string) bool {
-	if len(name) < 3 || len(name) > 63 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '.' || c == '-':
-			if i == 0 || i == len(name)-1 {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	if strings.Contains(name, "..") {
-		return false
-	}
-	return !looksLikeIPv4(name)
-}
-
-// looksLikeIPv4 reports whether name is four dot-separated groups of digits.
-// Any such name is refused, including ones net/netip would not parse (leading
-// zeros, groups over 255), since S3 refuses names "formatted as" an address.
-func looksLikeIPv4(name string) bool {
-	groups := strings.Split(name, ".")
-	if len(groups) != 4 {
-		return false
-	}
-	for _, g := range groups {
-		if g == "" || strings.Trim(g, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // bucketFromKey returns the bucket of a key name (the last path element,
 // without prefix) of the form <bucket>.xml, and whether it is one.
 func bucketFromKey(name string) (string, bool) {
 	bucket, ok := strings.CutSuffix(name, keySuffix)
-	if !ok || !ValidBucketName(bucket) {
+	if !ok || !s3cors.ValidBucketName(bucket) {
 		return "", false
 	}
 	return bucket, true

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 func TestValidBucketName(t *testing.T) {
@@ -50,7 +52,7 @@ func TestValidBucketName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ValidBucketName(tt.bucket); got != tt.want {
+			if got := s3cors.ValidBucketName(tt.bucket); got != tt.want {
 				t.Errorf("ValidBucketName(%q) = %v, want %v", tt.bucket, got, tt.want)
 			}
 		})
