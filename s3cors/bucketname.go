@@ -50,4 +50,3 @@ func looksLikeIPv4(name string) bool {
 	}
 	return true
 }
-
