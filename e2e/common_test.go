@@ -33,8 +33,8 @@ const (
 // Two configurations of one bucket whose headers differ in every part a
 // response shows: methods, expose headers and max age.
 const (
-	cfgA = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-a</ExposeHeader><MaxAgeSeconds>100</MaxAgeSeconds></CORSRule></CORSConfiguration>`
-	cfgB = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-b</ExposeHeader><ExposeHeader>etag</ExposeHeader><MaxAgeSeconds>200</MaxAgeSeconds></CORSRule></CORSConfiguration>`
+	cfgA      = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-a</ExposeHeader><MaxAgeSeconds>100</MaxAgeSeconds></CORSRule></CORSConfiguration>`
+	cfgB      = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-b</ExposeHeader><ExposeHeader>etag</ExposeHeader><MaxAgeSeconds>200</MaxAgeSeconds></CORSRule></CORSConfiguration>`
 	appOrigin = "https://app.example"
 )
 
