@@ -386,10 +386,13 @@ func TestHostileBodies(t *testing.T) {
 	for _, tc := range slow {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			head, _, _ := bytes.Cut(tc.raw, []byte("\r\n\r\n"))
+			// A kept-alive connection: net/http drains an unread body
+			// before answering, which the deadline must bound too.
+			raw := bytes.Replace(tc.raw, []byte("Connection: close\r\n"), nil, 1)
+			head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
 			start := time.Now()
 			// The headers and the first 10 bytes of the body, then nothing.
-			out := rawExchange(t, tc.addr, append(append(head, "\r\n\r\n"...), tc.raw[len(head)+4:len(head)+14]...), tc.max+5*time.Second)
+			out := rawExchange(t, tc.addr, append(append(head, "\r\n\r\n"...), raw[len(head)+4:len(head)+14]...), tc.max+5*time.Second)
 			took := time.Since(start)
 			if took < tc.min || took > tc.max {
 				t.Errorf("cut off after %v, want within [%v, %v]", took, tc.min, tc.max)
