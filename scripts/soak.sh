@@ -11,25 +11,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${1:-${S3CORS_SOAK:-5m}}
-seconds=$(go run - "$duration" <<'GO'
-package main
-
-import (
-	"fmt"
-	"os"
-	"time"
-)
-
-func main() {
-	d, err := time.ParseDuration(os.Args[1])
-	if err != nil || d <= 0 {
-		fmt.Fprintln(os.Stderr, "soak.sh: want a positive Go duration such as 5m, got", os.Args[1])
-		os.Exit(2)
-	}
-	fmt.Println(int(d.Seconds()))
-}
-GO
-)
+# The Go duration in whole seconds (h, m, s and ms units), for the timeout.
+seconds=$(awk -v d="$duration" 'BEGIN {
+  total = 0; s = d
+  while (match(s, /^[0-9.]+(ms|h|m|s)/)) {
+    tok = substr(s, 1, RLENGTH); s = substr(s, RLENGTH + 1)
+    n = tok + 0; unit = tok; sub(/^[0-9.]+/, "", unit)
+    total += (unit == "h") ? n * 3600 : (unit == "m") ? n * 60 : (unit == "s") ? n : n / 1000
+  }
+  if (s != "" || total <= 0) { print "bad"; exit }
+  printf "%d\n", total + 1
+}')
+if [ "$seconds" = bad ]; then
+  echo "soak.sh: want a positive Go duration such as 5m or 1h30m, got $duration" >&2
+  exit 2
+fi
 
 bin=$(mktemp -d)/caddy
 trap 'rm -rf "$(dirname "$bin")"' EXIT
