@@ -2,6 +2,7 @@ package caddys3cors
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -82,6 +83,12 @@ type S3APIConfig struct {
 	// Region, when set, is the only signing region accepted; empty
 	// accepts any.
 	Region string `json:"region,omitempty"`
+	// BodyTimeout bounds how long a `?cors` request body may take to
+	// arrive once its headers are read; a slower one is answered 400
+	// RequestTimeout and changes nothing. Default: 10s. It applies to
+	// these requests only, so that uploads going to the store keep the
+	// server's own `timeouts`.
+	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
 }
 
 // provision builds the S3 API endpoint from the configuration.
@@ -103,7 +110,8 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger) (*api.S3API, e
 			}
 			return res.Body, res.Trailer, nil
 		},
-		Owner: owner,
+		Owner:       owner,
+		BodyTimeout: time.Duration(c.BodyTimeout),
 		LogError: func(r *http.Request, err error) {
 			logger.Error("s3_cors S3 API request failed", zap.String("method", r.Method),
 				zap.String("uri", r.RequestURI), zap.Error(err))

@@ -33,6 +33,7 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //			access_key <key>
 //			secret_key <secret>
 //			region     <region>
+//			body_timeout <duration>
 //		}
 //		default {
 //			rule {
@@ -124,6 +125,21 @@ func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
 			return nil, d.Errf("s3_cors: s3_api: duplicate %q", name)
 		}
 		seen[name] = true
+		if name == "body_timeout" {
+			var v string
+			if !d.AllArgs(&v) {
+				return nil, d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil {
+				return nil, d.Errf("s3_cors: s3_api: body_timeout %q: %v", v, err)
+			}
+			if dur <= 0 {
+				return nil, d.Errf("s3_cors: s3_api: body_timeout %q must be positive", v)
+			}
+			cfg.BodyTimeout = caddy.Duration(dur)
+			continue
+		}
 		var target *string
 		switch name {
 		case "access_key":

@@ -152,6 +152,8 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"s3_api missing secret", site("s3_cors {\ns3_api {\naccess_key k\n}\n}"), "s3_cors: s3_api: access_key and secret_key are required", 5},
 		{"s3_api duplicate", site("s3_cors {\ns3_api {\naccess_key k\naccess_key j\n}\n}"), `s3_cors: s3_api: duplicate "access_key"`, 5},
 		{"s3_api twice", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\n}\ns3_api {\naccess_key k\nsecret_key s\n}\n}"), `s3_cors: duplicate "s3_api"`, 7},
+		{"s3_api body_timeout invalid", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nbody_timeout soon\n}\n}"), `s3_cors: s3_api: body_timeout "soon"`, 6},
+		{"s3_api body_timeout zero", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nbody_timeout 0s\n}\n}"), `s3_cors: s3_api: body_timeout "0s" must be positive`, 6},
 		{"s3_api argument", site("s3_cors {\ns3_api on {\naccess_key k\nsecret_key s\n}\n}"), "after 'on'", 3},
 		{"global duplicate", "{\ns3_cors {\nowner 123456789012\nowner 123456789012\n}\n}\n" + site("s3_cors"), `s3_cors: duplicate "owner"`, 4},
 		{"global owner missing", "{\ns3_cors {\nowner\n}\n}\n" + site("s3_cors"), "after 'owner'", 3},

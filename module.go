@@ -51,6 +51,13 @@ const DefaultSyncInterval = 5 * time.Second
 // (the admin API) find the live state here at request time.
 var running atomic.Pointer[App]
 
+// newest is the app provisioned last, which may not run yet. During a
+// config reload the old app still takes writes (its handlers' S3 API, the
+// admin API until the new app starts) after the new one read storage; each
+// write is handed to newest too, so that the new app serves it at once
+// instead of at its first sync.
+var newest atomic.Pointer[App]
+
 // App is the s3_cors app: it holds the bucket CORS configurations set at run
 // time (through the admin API or the S3 API), keeps them in storage, and
 // picks up those other nodes sharing the storage write. Every s3_cors

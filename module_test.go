@@ -194,3 +194,33 @@ func TestAppLifecycle(t *testing.T) {
 		t.Error("Stop left the app published")
 	}
 }
+
+// TestAppWriteDuringReload: a write taken by the old app after the new one
+// read storage (a reload in progress) is served by the new app at once,
+// a delete too, without waiting for a sync.
+func TestAppWriteDuringReload(t *testing.T) {
+	t.Cleanup(func() { running.Store(nil); newest.Store(nil) })
+	dir := t.TempDir()
+	old := newTestApp(t, dir)
+	next := newTestApp(t, dir) // provisioned: it read storage already
+	ctx := context.Background()
+	if err := old.SetConfiguration(ctx, "photos", mustParse(t, getRuleJSON), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.Configuration("photos"); !ok {
+		t.Error("the new app does not serve a write the old app took after it read storage")
+	}
+	if err := old.DeleteConfiguration(ctx, "photos", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.Configuration("photos"); ok {
+		t.Error("the new app still serves a configuration the old app deleted")
+	}
+	// The other way round, nothing is handed back to an older app.
+	if err := next.SetConfiguration(ctx, "docs", mustParse(t, getRuleJSON), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := old.Configuration("docs"); ok {
+		t.Error("a write of the new app reached the old one")
+	}
+}

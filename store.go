@@ -99,6 +99,10 @@ func (a *App) attach(ctx context.Context, st store.Store) {
 			}
 		},
 	})
+	// From here on, writes made through an older app are handed to this
+	// one (see newest); those completed before are in the storage read
+	// below.
+	newest.Store(a)
 	syncCtx, cancel := context.WithTimeout(ctx, initialSyncTimeout)
 	defer cancel()
 	if objects, ok := st.(*store.ObjectStore); ok {
@@ -294,6 +298,7 @@ func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.C
 			zap.String("source", source), zap.Error(err))
 		return fmt.Errorf("s3_cors: set configuration of %s: %w", bucket, err)
 	}
+	a.handOver(bucket, cfg)
 	metrics.configWrites.WithLabelValues("put", source, "ok").Inc()
 	a.logger.Info("bucket CORS configuration set",
 		zap.String("bucket", bucket), zap.Int("rules", len(cfg.Rules)), zap.String("source", source))
@@ -317,9 +322,21 @@ func (a *App) DeleteConfiguration(ctx context.Context, bucket, source string) er
 			zap.String("source", source), zap.Error(err))
 		return fmt.Errorf("s3_cors: delete configuration of %s: %w", bucket, err)
 	}
+	a.handOver(bucket, nil)
 	metrics.configWrites.WithLabelValues("delete", source, "ok").Inc()
 	a.logger.Info("bucket CORS configuration deleted", zap.String("bucket", bucket), zap.String("source", source))
 	return nil
+}
+
+// handOver tells the app provisioned after a (a config reload in
+// progress, or done while a's handlers still finish requests) about a
+// write a just stored, nil cfg for a delete: it may have read storage
+// before the write landed, and would otherwise serve the old
+// configuration until its next sync.
+func (a *App) handOver(bucket string, cfg *s3cors.Configuration) {
+	if n := newest.Load(); n != nil && n != a && n.syncer != nil {
+		n.syncer.Note(bucket, "", cfg)
+	}
 }
 
 // markOwn records a write in flight on this node, so that publish does not

@@ -212,3 +212,32 @@ func TestResponseHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileHeadersASCII: Compile folds the ASCII case of AllowedHeader
+// only, as the request side does. ParseXML and ParseJSON refuse non-ASCII
+// header names, but a Configuration built in Go reaches Compile directly,
+// and Unicode lower-casing made the Kelvin sign a "k" and an invalid UTF-8
+// byte U+FFFD, so that such a name matched what it is not, or not itself
+// (found by FuzzRequestHeaders).
+func TestCompileHeadersASCII(t *testing.T) {
+	tests := []struct {
+		name, allowed, requested string
+		want                     Result
+	}{
+		{"Kelvin sign is not k", "x-\u212a", "x-k", Denied},
+		{"Kelvin sign glob is not k", "x-\u212a*", "x-kk", Denied},
+		{"invalid UTF-8 byte matches itself", "\xb0", "\xb0", Allowed},
+		{"non-ASCII name matches itself", "X-\u00c9t\u00e9", "x-\u00c9t\u00e9", Allowed},
+		{"ASCII case still folds", "X-Amz-Meta", "x-amz-META", Allowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Compile(&Configuration{Rules: []Rule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{tt.allowed}}}})
+			r := httptest.NewRequest("OPTIONS", "/bucket/key", nil)
+			r.Header = hdr("Origin", "o", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", tt.requested)
+			if d := p.Evaluate(r, true); d.Result != tt.want {
+				t.Errorf("got %s, want %s", d.Result, tt.want)
+			}
+		})
+	}
+}

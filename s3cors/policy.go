@@ -194,24 +194,6 @@ func (p *Policy) lookupOrigin(origin string) originEntry {
 	return p.byOrigin[origin]
 }
 
-// lowerASCII lower-cases the ASCII letters of s and nothing else, as the
-// request side folds case: strings.ToLower would turn invalid UTF-8 into
-// U+FFFD, and such a configured header would then match no request.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
 // compileHeaders compiles a rule's AllowedHeaders.
 func (p *Policy) compileHeaders(cr *compiledRule, r Rule) {
 	for _, h := range r.AllowedHeaders {
@@ -292,6 +274,25 @@ func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) (*
 		}
 	}
 	return nil, nil
+}
+
+// lowerASCII lower-cases the ASCII letters of s and leaves every other
+// byte as it is, so that a pattern compiles to what equalFoldASCII and the
+// request side compare with: strings.ToLower would turn the Kelvin sign
+// into "k" and an invalid UTF-8 byte into U+FFFD.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // equalFoldASCII compares two strings ignoring ASCII case only: header

@@ -18,6 +18,11 @@
 //   - A body over 64 KiB is refused with 400 MaxMessageLengthExceeded: at
 //     once when Content-Length says so, otherwise after reading at most
 //     64 KiB + 1 bytes.
+//   - A request body must arrive within a bound: the S3 API sets a read
+//     deadline of S3API.BodyTimeout (DefaultBodyTimeout when zero) on the
+//     connection while it reads the body, and Caddy's admin listener has its
+//     own 10 s read timeout. A body cut off by a deadline is answered 400
+//     RequestTimeout, as S3 does, and changes nothing.
 //   - A storage failure is 500 InternalError; the error itself goes to the
 //     LogError hook, never to the client.
 //   - Successful answers carry x-amz-request-id and x-amz-id-2 too, as S3's
@@ -31,9 +36,11 @@ import (
 	"log"
 	"mime"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -68,7 +75,43 @@ const (
 	msgInternal           = "We encountered an internal error. Please try again."
 	msgServiceUnavailable = "Service is unable to handle request."
 	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
+	msgRequestTimeout     = "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
 )
+
+// DefaultBodyTimeout is how long the S3 API waits for a request body when
+// S3API.BodyTimeout is zero: the read timeout of Caddy's admin listener,
+// ample for the 64 KiB a configuration may take.
+const DefaultBodyTimeout = 10 * time.Second
+
+// errRequestTimeout is S3's 400 for a body that did not arrive in time.
+func errRequestTimeout() *s3cors.Error {
+	return &s3cors.Error{Status: http.StatusBadRequest, Code: "RequestTimeout", Message: msgRequestTimeout}
+}
+
+// isTimeout reports whether err comes from a read deadline.
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// bodyDeadline sets a read deadline d from now on the connection of w, so
+// that a client sending its body slowly (or not at all) cannot hold the
+// handler forever, and returns the function that lifts it once the body
+// has been read to its end: a deadline left in place would cancel the
+// request's context while the handler still writes to storage. When the
+// body was not read whole, leave the deadline: net/http drains what is
+// left of it after the handler, and that drain has no other bound. A writer that cannot set deadlines
+// (an HTTP/2 or HTTP/3 stream in some stacks) leaves the server's own
+// timeouts as the only bound; d <= 0 sets none.
+func bodyDeadline(w http.ResponseWriter, d time.Duration) (lift func()) {
+	if d <= 0 {
+		return func() {}
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return func() {}
+	}
+	return func() { _ = rc.SetReadDeadline(time.Time{}) }
+}
 
 // errInternal is S3's 500.
 func errInternal() *s3cors.Error {
@@ -117,12 +160,17 @@ func writeError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err 
 }
 
 // readError answers a failure to read a request body: the S3 error when
-// it is one (a body too large), 400 IncompleteBody otherwise, since a body
+// it is one (a body too large), 400 RequestTimeout when a read deadline
+// cut it off, 400 IncompleteBody otherwise, since a body
 // that cannot be read is the client's doing.
 func readError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err error) {
 	var s3err *s3cors.Error
 	if errors.As(err, &s3err) {
 		s3err.WriteTo(w)
+		return
+	}
+	if isTimeout(err) {
+		errRequestTimeout().WriteTo(w)
 		return
 	}
 	logErr.report(r, fmt.Errorf("read request body: %w", err))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -32,6 +33,12 @@ type S3API struct {
 	// LogError receives the errors the client is not told about, such as
 	// a storage failure behind a 500. Nil logs with the standard logger.
 	LogError func(r *http.Request, err error)
+	// BodyTimeout bounds how long the request body may take to arrive,
+	// counted from when ServeCORS starts reading it: a slower body is
+	// answered 400 RequestTimeout and changes nothing. Zero means
+	// DefaultBodyTimeout; negative, no bound of its own (the server's
+	// timeouts still apply).
+	BodyTimeout time.Duration
 }
 
 // IsCORSRequest reports whether r is one of S3's bucket CORS operations:
@@ -70,6 +77,15 @@ func (s *S3API) IsCORSRequest(r *http.Request) bool {
 // whatever the Content-Type. Every answer carries x-amz-request-id and
 // x-amz-id-2.
 func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string, configs Configs) {
+	// Bound the body from the start: even a request refused before its
+	// body is read has the rest of it drained by net/http afterwards, and
+	// that must not wait forever either. The deadline is lifted only once
+	// the body was read whole.
+	timeout := s.BodyTimeout
+	if timeout == 0 {
+		timeout = DefaultBodyTimeout
+	}
+	lift := bodyDeadline(w, timeout)
 	switch r.Method {
 	case http.MethodGet, http.MethodPut, http.MethodDelete:
 	default:
@@ -85,7 +101,14 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		return
 	}
 	body, trailer, err := s.Verify(r, s3cors.MaxBodySize)
+	if err == nil {
+		lift() // the body was read to its end
+	}
 	if err != nil {
+		if isTimeout(err) {
+			errRequestTimeout().WriteTo(w)
+			return
+		}
 		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
 		return
 	}

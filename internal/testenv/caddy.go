@@ -154,6 +154,17 @@ func (c *Caddy) URL(i int) string {
 	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Ports[i]))
 }
 
+// PID returns the process id of the running Caddy, 0 when it is not
+// running.
+func (c *Caddy) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
 // Output returns what the process wrote so far.
 func (c *Caddy) Output() string { return c.out.String() }
 
