@@ -21,8 +21,8 @@ import (
 // BucketName is the name of the i-th generated bucket.
 func BucketName(i int) string { return fmt.Sprintf("bkt%05d", i) }
 
-// RuleOrigin is the exact origin of rule j of bucket i; every tenth rule
-// (j%10 == 5) has a wildcard origin instead, *.w<j>.bucket<i>.example.net.
+// RuleOrigin is the exact origin of rule j of bucket i (Rules gives every
+// tenth rule but the last a wildcard origin instead).
 func RuleOrigin(i, j int) string { return fmt.Sprintf("https://app%d.bucket%d.example.com", j, i) }
 
 // Rules returns the aws cli JSON of the configuration of bucket i: n rules,
