@@ -250,19 +250,43 @@ const (
 )
 
 // setPlaceholders records the decision in the replacer. Every value is
-// boxed in advance (or is a pointer), so this allocates nothing beyond
-// what the replacer's own map needs.
+// boxed in advance (or is a pointer), so this allocates only the one
+// closure that serves them.
+//
+// The first s3_cors of a request adds a provider (repl.Map) instead of
+// three repl.Set calls: Set's first entry allocates the replacer's map,
+// about 300 bytes and a good part of the handler's cost on the request
+// path. A later s3_cors on the same request (in handle_errors, say) finds
+// the placeholders answered and uses Set, whose static values Caddy's
+// replacer consults before any provider: the latest decision still wins.
 func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3cors.Decision) {
 	if repl == nil {
 		return
 	}
-	repl.Set(placeholderBucket, bucket)
+	var result any
 	if int(d.Result) < len(resultValues) {
-		repl.Set(placeholderResult, resultValues[d.Result])
+		result = resultValues[d.Result]
 	} else {
-		repl.Set(placeholderResult, d.Result.String())
+		result = d.Result.String()
 	}
-	repl.Set(placeholderRule, ruleValue(p, d.Rule))
+	rule := ruleValue(p, d.Rule)
+	if _, again := repl.Get(placeholderBucket); again {
+		repl.Set(placeholderBucket, bucket)
+		repl.Set(placeholderResult, result)
+		repl.Set(placeholderRule, rule)
+		return
+	}
+	repl.Map(func(key string) (any, bool) {
+		switch key {
+		case placeholderBucket:
+			return bucket, true
+		case placeholderResult:
+			return result, true
+		case placeholderRule:
+			return rule, true
+		}
+		return nil, false
+	})
 }
 
 // resultValues are the Result names, boxed once.

@@ -84,41 +84,48 @@ func (d *Decision) addCORS(h http.Header, mergeVary bool) {
 // names are matched case-insensitively, even when set outside
 // http.Header's canonical form.
 func StripCORS(h http.Header) {
-	for name := range h {
-		if len(name) >= len("Access-Control-") && strings.EqualFold(name[:len("Access-Control-")], "Access-Control-") {
+	// One pass over the map: ranging over a map has a fixed cost (a
+	// random start) that is a good part of the whole on small header
+	// sets. Deleting and replacing existing keys while ranging is safe.
+	for name, lines := range h {
+		switch {
+		case len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix):
 			delete(h, name)
+		case len(name) == len(hdrVary) && strings.EqualFold(name, hdrVary):
+			filterVary(h, name, lines)
 		}
 	}
-	filterVary(h)
 }
 
-// filterVary removes the CORS tokens from every Vary line, and the lines
-// left empty. A line without such tokens is kept as it is.
-func filterVary(h http.Header) {
-	for name, lines := range h {
-		if !strings.EqualFold(name, hdrVary) {
-			continue
+// acPrefix starts the name of every CORS response header.
+const acPrefix = "Access-Control-"
+
+// filterVary removes the CORS tokens from the Vary lines of h[name], and
+// the lines left empty. A line without such tokens is kept as it is.
+func filterVary(h http.Header, name string, lines []string) {
+	first := -1
+	for i, line := range lines {
+		if hasCORSToken(line) {
+			first = i
+			break
 		}
-		var kept []string
-		changed := false
-		for _, line := range lines {
-			if !hasCORSToken(line) {
-				kept = append(kept, line)
-				continue
-			}
-			changed = true
-			if rest := removeCORSTokens(line); rest != "" {
-				kept = append(kept, rest)
-			}
+	}
+	if first < 0 {
+		return // nothing to remove: no copy
+	}
+	kept := make([]string, first, len(lines))
+	copy(kept, lines[:first])
+	for _, line := range lines[first:] {
+		if !hasCORSToken(line) {
+			kept = append(kept, line)
+		} else if rest := removeCORSTokens(line); rest != "" {
+			kept = append(kept, rest)
 		}
-		if !changed {
-			continue
-		}
-		if len(kept) == 0 {
-			delete(h, name)
-		} else {
-			h[name] = kept
-		}
+	}
+	if len(kept) == 0 {
+		delete(h, name)
+	} else {
+		h[name] = kept
 	}
 }
 

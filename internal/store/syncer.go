@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -200,12 +201,9 @@ func (s *Syncer) Sync(ctx context.Context) (map[string]*s3cors.Configuration, bo
 
 	// Read without holding mu: Snapshot, Put and Note stay responsive
 	// while a slow store is read.
-	results := make(map[string]readResult, len(toRead))
-	for _, e := range toRead {
-		results[e.Bucket] = s.read(ctx, e.Bucket)
-		if err := ctx.Err(); err != nil {
-			return s.Snapshot(), false, fmt.Errorf("store sync: %w", err)
-		}
+	results, err := s.readAll(ctx, toRead)
+	if err != nil {
+		return s.Snapshot(), false, fmt.Errorf("store sync: %w", err)
 	}
 
 	s.mu.Lock()
@@ -217,6 +215,57 @@ func (s *Syncer) Sync(ctx context.Context) (map[string]*s3cors.Configuration, bo
 	}
 	return snap, changed, nil
 }
+
+// readAll reads the keys of entries, several at a time: parsing is CPU
+// bound and a remote store latency bound, and a node starting with 10,000
+// configurations must read them all within the initial sync's timeout. It
+// returns ctx's error if ctx ends first.
+func (s *Syncer) readAll(ctx context.Context, entries []Entry) (map[string]readResult, error) {
+	results := make(map[string]readResult, len(entries))
+	workers := min(max(runtime.GOMAXPROCS(0), minReaders), len(entries))
+	if workers <= 1 {
+		for _, e := range entries {
+			results[e.Bucket] = s.read(ctx, e.Bucket)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		return results, nil
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next = make(chan string)
+	)
+	for range workers {
+		wg.Go(func() {
+			for bucket := range next {
+				r := s.read(ctx, bucket)
+				mu.Lock()
+				results[bucket] = r
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, e := range entries {
+		select {
+		case next <- e.Bucket:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// minReaders is the least number of keys a Sync reads at a time (more on
+// machines with more cores): enough to hide a remote store's latency.
+const minReaders = 8
 
 // read loads and parses the configuration of bucket.
 func (s *Syncer) read(ctx context.Context, bucket string) readResult {

@@ -1,0 +1,48 @@
+package caddys3cors
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// TestPlaceholdersLatestWins: when several s3_cors handlers see the same
+// request (the site's and one in handle_errors), the placeholders hold the
+// latest decision, whichever way the first one recorded its own.
+func TestPlaceholdersLatestWins(t *testing.T) {
+	handler := func(cfg string) *Handler {
+		h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(cfg)}}}
+		if err := h.compile(); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	allow := handler(`{"CORSRules":[{"ID":"any","AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`)
+	deny := handler(`{"CORSRules":[{"AllowedOrigins":["https://other.example"],"AllowedMethods":["GET"]}]}`)
+
+	repl := caddy.NewReplacer()
+	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
+	r.Header.Set("Origin", "https://x.example")
+	r.Header.Set("Access-Control-Request-Method", "GET")
+	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	for i, step := range []struct {
+		h            *Handler
+		result, rule string
+	}{
+		{allow, "allowed", "any"},
+		{deny, "denied", ""},
+		{allow, "allowed", "any"},
+	} {
+		if err := step.h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]string{placeholderBucket: "photos", placeholderResult: step.result, placeholderRule: step.rule} {
+			if got, _ := repl.GetString(key); got != want {
+				t.Errorf("step %d: %s = %q, want %q", i, key, got, want)
+			}
+		}
+	}
+}
