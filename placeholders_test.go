@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 // TestPlaceholdersLatestWins: when several s3_cors handlers see the same
@@ -14,7 +15,7 @@ import (
 // latest decision, whichever way the first one recorded its own.
 func TestPlaceholdersLatestWins(t *testing.T) {
 	handler := func(cfg string) *Handler {
-		h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(cfg)}}}
+		h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(cfg)}}, logger: zap.NewNop()}
 		if err := h.compile(); err != nil {
 			t.Fatal(err)
 		}
