@@ -127,7 +127,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if bucket == "" {
 		return next.ServeHTTP(w, r)
 	}
-	if h.s3api != nil && h.s3api.IsCORSRequest(r) {
+	// S3 has no CORS subresource on objects: `?cors` on an object of a
+	// valid bucket is the store's business, like any other object request.
+	// An invalid bucket name gets S3's InvalidBucketName from the module.
+	if h.s3api != nil && (!object || !s3cors.ValidBucketName(bucket)) && h.s3api.IsCORSRequest(r) {
 		h.s3api.ServeCORS(w, r, bucket, h.app)
 		return nil
 	}

@@ -254,9 +254,10 @@ func TestHostileBucketNames(t *testing.T) {
 	names := []string{"..", "..%2F..%2F..%2Fescape", "%2E%2E%2Fescape", "a%2Fescape", "escape%2F..%2F..%2Fx",
 		"Escape", "UPPER", "es..cape", "-escape", "escape%00", "escape%0d%0a"}
 	// On the S3 API, path style, the first segment of the decoded path is
-	// the bucket: these address a valid bucket (and an object key), not an
-	// invalid name. The name stays a plain file in the storage directory.
-	s3Bucket := map[string]string{"escape%2F..%2F..%2Fx": "escape"}
+	// the bucket: these address an object of a valid bucket, not an invalid
+	// name, and `?cors` on an object is the store's business: the request
+	// goes on to the store and nothing is stored.
+	toStore := map[string]bool{"escape%2F..%2F..%2Fx": true}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -278,27 +279,27 @@ func TestHostileBucketNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b := s3Bucket[name]; b != "" {
-				if res.StatusCode != 200 {
-					t.Errorf("S3 API put to bucket %s: %d %s", b, res.StatusCode, body)
+			if toStore[name] {
+				if !strings.HasPrefix(string(body), "object /escape/") {
+					t.Errorf("S3 API put to an object path did not reach the store: %d %s", res.StatusCode, body)
 				}
 			} else if res.StatusCode != 400 || s3Code(string(body)) != "InvalidBucketName" {
 				t.Errorf("S3 API put: %d %s", res.StatusCode, body)
 			}
 		})
 	}
-	if st, body := adminGet(t, c.Admin, ""); st != 200 || strings.TrimSpace(body) != `{"buckets":["escape"]}` {
+	if st, body := adminGet(t, c.Admin, ""); st != 200 || strings.TrimSpace(body) != `{"buckets":[]}` {
 		t.Errorf("bucket list after the attempts: %d %s", st, body)
 	}
 	buckets := filepath.Join(c.Home, "data", "caddy", "s3_cors", "buckets")
 	_ = filepath.WalkDir(filepath.Dir(c.Home), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.Contains(strings.ToLower(d.Name()), "escape") && p != filepath.Join(buckets, "escape.xml") {
+		if err == nil && strings.Contains(strings.ToLower(d.Name()), "escape") {
 			t.Errorf("file created: %s", p)
 		}
 		return nil
 	})
-	if entries, err := os.ReadDir(buckets); err != nil || len(entries) != 1 {
-		t.Errorf("storage directory: %v, %v", entries, err)
+	if entries, err := os.ReadDir(buckets); err == nil && len(entries) != 0 {
+		t.Errorf("storage directory holds %v", entries)
 	}
 }
 
