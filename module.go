@@ -98,6 +98,9 @@ type App struct {
 	ownWrite map[string]*s3cors.Configuration // writes in flight on this node, by bucket
 	stop     context.CancelFunc
 	loopDone chan struct{}
+	// initialSyncFailed: the read at provisioning did not finish; Start
+	// reads again at once instead of a sync interval later.
+	initialSyncFailed bool
 }
 
 // CaddyModule returns the Caddy module information.

@@ -116,6 +116,7 @@ func (a *App) attach(ctx context.Context, st store.Store) {
 		metrics.syncErrors.Inc()
 		a.logger.Error("cannot read the bucket CORS configurations; serving the previous ones and retrying",
 			zap.Error(err))
+		a.initialSyncFailed = true
 	} else {
 		// The storage is the truth: what it lacks, the previous app's
 		// snapshot must not keep.
@@ -176,6 +177,14 @@ func (a *App) Start() error {
 	a.loopDone = make(chan struct{})
 	go func() {
 		defer close(a.loopDone)
+		if a.initialSyncFailed {
+			// Try again at once, with no time bound but the app's life:
+			// a storage too slow for the start-up bound (many thousands
+			// of configurations) is read to the end here.
+			if _, _, err := a.syncer.Sync(loopCtx); err != nil && loopCtx.Err() == nil {
+				a.logger.Error("cannot read the bucket CORS configurations; retrying", zap.Error(err))
+			}
+		}
 		a.syncer.Loop(loopCtx, time.Duration(a.SyncInterval))
 	}()
 	running.Store(a)
