@@ -31,10 +31,16 @@ func mustParse(t testing.TB, body string) *s3cors.Configuration {
 // directory, as a provisioned app with file-system storage does.
 func newTestApp(t testing.TB, dir string) *App {
 	t.Helper()
+	return newTestAppOn(t, store.NewCaddyStorage(&certmagic.FileStorage{Path: dir}))
+}
+
+// newTestAppOn returns an app on st, read once as at provisioning.
+func newTestAppOn(t testing.TB, st store.Store) *App {
+	t.Helper()
 	a := &App{logger: zap.NewNop()}
 	empty := snapshot{}
 	a.snap.Store(&empty)
-	a.attach(context.Background(), store.NewCaddyStorage(&certmagic.FileStorage{Path: dir}))
+	a.attach(context.Background(), st)
 	return a
 }
 

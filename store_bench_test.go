@@ -1,0 +1,99 @@
+package caddys3cors
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/caddyserver/certmagic"
+
+	"github.com/s3cors/caddy-s3cors/internal/store"
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// The start-up and sync benchmarks: 10,000 buckets, each with a typical
+// configuration (an uploads rule and a read rule), in file-system storage.
+//
+//	go test . -run '^$' -bench 'Load|SyncUnchanged' -benchmem
+//
+// BenchmarkLoad10000Buckets is a node's first read: list, read, parse and
+// compile every configuration into the snapshot requests use. Target: under
+// 2 s. BenchmarkSyncUnchanged is one sync tick when nothing changed: it
+// lists, compares versions, and reads and parses nothing (only the
+// periodic full sync, one tick in store.DefaultFullEvery, reads).
+
+const benchBuckets = 10000
+
+const typicalConfig = `{"CORSRules":[` +
+	`{"ID":"uploads","AllowedOrigins":["https://app.example.com","https://*.example.org"],"AllowedMethods":["PUT","POST","DELETE"],"AllowedHeaders":["*"],"ExposeHeaders":["ETag","x-amz-request-id"],"MaxAgeSeconds":3000},` +
+	`{"ID":"read","AllowedOrigins":["*"],"AllowedMethods":["GET","HEAD"],"MaxAgeSeconds":3000}]}`
+
+// writeBuckets fills dir, as a file-system storage, with n configurations.
+func writeBuckets(b *testing.B, dir string, n int) {
+	b.Helper()
+	cfg, err := s3cors.ParseJSON([]byte(typicalConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := filepath.Join(dir, filepath.FromSlash(store.KeyPrefix))
+	if err := os.MkdirAll(keys, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	xml := cfg.XML()
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(keys, fmt.Sprintf("bucket-%05d.xml", i)), xml, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// countingStore counts the configurations read.
+type countingStore struct {
+	store.Store
+	loads atomic.Int64
+}
+
+func (c *countingStore) Load(ctx context.Context, bucket string) ([]byte, error) {
+	c.loads.Add(1)
+	return c.Store.Load(ctx, bucket)
+}
+
+func BenchmarkLoad10000Buckets(b *testing.B) {
+	dir := b.TempDir()
+	writeBuckets(b, dir, benchBuckets)
+	b.ReportAllocs()
+	for b.Loop() {
+		a := newTestApp(b, dir)
+		if got := len(*a.snap.Load()); got != benchBuckets {
+			b.Fatalf("%d buckets loaded", got)
+		}
+	}
+}
+
+func BenchmarkSyncUnchanged(b *testing.B) {
+	dir := b.TempDir()
+	writeBuckets(b, dir, benchBuckets)
+	counting := &countingStore{Store: store.NewCaddyStorage(&certmagic.FileStorage{Path: dir})}
+	a := newTestAppOn(b, counting)
+	counting.loads.Store(0)
+	ticksReading := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		before := counting.loads.Load()
+		if _, changed, err := a.syncer.Sync(context.Background()); err != nil || changed {
+			b.Fatalf("sync: changed %v, %v", changed, err)
+		}
+		if counting.loads.Load() != before {
+			ticksReading++
+		}
+	}
+	// Every DefaultFullEvery-th sync reads everything on purpose (the
+	// backstop for coarse versions); every other tick reads nothing.
+	b.ReportMetric(float64(ticksReading), "full-reads")
+	if allowed := b.N/store.DefaultFullEvery + 1; ticksReading > allowed {
+		b.Errorf("%d of %d unchanged syncs read configurations, want at most %d", ticksReading, b.N, allowed)
+	}
+}
