@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -125,5 +126,54 @@ func TestDeniedPreflightDebugLog(t *testing.T) {
 	}
 	if fields["origin"] != "https://evil.example" || fields["bucket"] != "photos" {
 		t.Errorf("fields %v", fields)
+	}
+}
+
+// TestMetricsAcrossReloads registers the collectors as Caddy does on every
+// config load: twice into one registry (several handlers), then into a new
+// registry (a reload). No registration fails, and counts survive.
+func TestMetricsAcrossReloads(t *testing.T) {
+	first := prometheus.NewRegistry()
+	for range 2 {
+		if err := metrics.register(first); err != nil {
+			t.Fatalf("registering twice: %v", err)
+		}
+	}
+	metrics.decisionCounters[s3cors.Preflight][s3cors.Allowed].Inc()
+	before := testutil.ToFloat64(metrics.decisionCounters[s3cors.Preflight][s3cors.Allowed])
+	second := prometheus.NewRegistry()
+	if err := metrics.register(second); err != nil {
+		t.Fatalf("registering after a reload: %v", err)
+	}
+	families, err := second.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range families {
+		if f.GetName() != "caddy_s3_cors_decisions_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == "preflight" && labels["result"] == "allowed" {
+				found = true
+				if got := m.GetCounter().GetValue(); got != before {
+					t.Errorf("after the reload the counter is %v, want %v", got, before)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("decisions_total{kind=preflight,result=allowed} not in the new registry")
+	}
+	// A foreign collector of the same name is an error, not ignored.
+	clash := prometheus.NewRegistry()
+	clash.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "caddy_s3_cors_sync_runs_total", Help: "other"}))
+	if err := metrics.register(clash); err == nil {
+		t.Error("a clashing collector was accepted")
 	}
 }
