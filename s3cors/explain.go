@@ -39,9 +39,12 @@ type Explanation struct {
 
 // ExplainedError is an S3 error document, for an Explanation.
 type ExplainedError struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Fields  map[string]string `json:"fields,omitempty"`
+	// Code is the S3 error code, such as AccessForbidden.
+	Code string `json:"code"`
+	// Message is S3's message, byte for byte.
+	Message string `json:"message"`
+	// Fields are the extra elements (Method, ResourceType, ...).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // RuleReport is one rule's part of an Explanation.
@@ -50,9 +53,11 @@ type RuleReport struct {
 	Index int `json:"index"`
 	// ID is the rule's ID, when it has one.
 	ID string `json:"id,omitempty"`
-	// Origin, Method and Headers tell whether each test passed.
-	Origin  bool `json:"origin"`
-	Method  bool `json:"method"`
+	// Origin tells whether the rule admits the request's origin.
+	Origin bool `json:"origin"`
+	// Method tells whether it admits the (requested) method.
+	Method bool `json:"method"`
+	// Headers tells whether it admits every requested header.
 	Headers bool `json:"headers"`
 	// Failures say, for each failed test, on which value.
 	Failures []string `json:"failures,omitempty"`
