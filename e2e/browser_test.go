@@ -312,23 +312,7 @@ func fetch(t *testing.T, method, url string, header http.Header) (*http.Response
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	return sendRaw(t, req)
-}
-
-// sendRaw sends req and reads the body, failing the test on a transport
-// error.
-func sendRaw(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	res, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(body)
+	return mustSend(t, req)
 }
 
 // awsStaticCredentials are fixed credentials for the Go SDK.

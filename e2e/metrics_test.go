@@ -14,7 +14,7 @@ import (
 // endpoint and through the `metrics` handler, and checks that the counters
 // move as requests are made.
 func TestMetricsEndpoint(t *testing.T) {
-	upstream := startStandInStore(t)
+	upstream := startUpstream(t).Addr()
 	c := testenv.StartCaddy(t, `{
 	admin {{ADMIN}}
 }
@@ -37,7 +37,7 @@ http://127.0.0.1:{{PORT1}} {
 	put, _ := http.NewRequest("PUT", "http://"+c.Admin+"/s3_cors/buckets/docs", strings.NewReader(
 		`{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`))
 	put.Header.Set("Content-Type", "application/json")
-	if res := do(t, put); res.StatusCode != 200 {
+	if res, _ := mustSend(t, put); res.StatusCode != 200 {
 		t.Fatalf("admin put: %d", res.StatusCode)
 	}
 
@@ -69,7 +69,7 @@ http://127.0.0.1:{{PORT1}} {
 			if r.acrm != "" {
 				req.Header.Set("Access-Control-Request-Method", r.acrm)
 			}
-			do(t, req)
+			mustSend(t, req)
 		}
 		after := scrape(t, endpoint)
 		for series, delta := range want {
@@ -116,13 +116,4 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		series[line[:i]] = v
 	}
 	return series
-}
-
-// startStandInStore starts a tiny stand-in object store that answers 200
-// "hello" with MinIO's permissive CORS headers, and returns its host:port.
-func startStandInStore(t *testing.T) string {
-	t.Helper()
-	srv := newStandInStore()
-	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().String()
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ http://127.0.0.1:{{PORT0}} {
 	req, _ := http.NewRequest("PUT", "http://"+c.Admin+"/s3_cors/buckets/photos", strings.NewReader(
 		`{"CORSRules":[{"AllowedOrigins":["https://app.example"],"AllowedMethods":["GET"],"ExposeHeaders":["ETag"]}]}`))
 	req.Header.Set("Content-Type", "application/json")
-	res := do(t, req)
+	res, _ := mustSend(t, req)
 	if res.StatusCode != 200 {
 		t.Fatalf("admin put: %d", res.StatusCode)
 	}
@@ -37,7 +36,7 @@ http://127.0.0.1:{{PORT0}} {
 	pre, _ := http.NewRequest("OPTIONS", c.URL(0)+"/photos/cat.jpg", nil)
 	pre.Header.Set("Origin", "https://app.example")
 	pre.Header.Set("Access-Control-Request-Method", "GET")
-	res = do(t, pre)
+	res, _ = mustSend(t, pre)
 	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
 		res.Header.Get("Access-Control-Allow-Methods") != "GET" {
 		t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
@@ -45,21 +44,8 @@ http://127.0.0.1:{{PORT0}} {
 
 	get, _ := http.NewRequest("GET", c.URL(0)+"/photos/cat.jpg", nil)
 	get.Header.Set("Origin", "https://evil.example")
-	res = do(t, get)
+	res, _ = mustSend(t, get)
 	if got := res.Header.Values("Access-Control-Allow-Origin"); len(got) != 0 {
 		t.Errorf("MinIO's CORS header leaked on a denied request: %q (status %d)", got, res.StatusCode)
 	}
-}
-
-// do sends a request and reads its body, failing the test on a transport
-// error.
-func do(t *testing.T, req *http.Request) *http.Response {
-	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res
 }
