@@ -153,20 +153,8 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 			return
 		}
 		cfg, err := s3cors.DecodePut(r.Header, body, s3cors.PutOptions{Owner: owner})
-		if err != nil {
-			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
-			return
-		}
-		if err := c.SetConfiguration(r.Context(), bucket, cfg, SourceAdmin); err != nil {
-			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
-			return
-		}
-		write(w, http.StatusOK, "", nil)
+		putConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin", cfg, err)
 	case http.MethodDelete:
-		if err := c.DeleteConfiguration(r.Context(), bucket, SourceAdmin); err != nil {
-			writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: delete %s: %w", bucket, err))
-			return
-		}
-		write(w, http.StatusNoContent, "", nil)
+		deleteConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin")
 	}
 }

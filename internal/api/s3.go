@@ -135,20 +135,8 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		}
 		h.Del("Content-Type") // S3 reads the body as XML whatever it says
 		cfg, err := s3cors.DecodePut(h, body, s3cors.PutOptions{Owner: s.Owner, RequireIntegrity: true})
-		if err != nil {
-			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: put %s: %w", bucket, err))
-			return
-		}
-		if err := configs.SetConfiguration(r.Context(), bucket, cfg, SourceS3); err != nil {
-			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: put %s: %w", bucket, err))
-			return
-		}
-		write(w, http.StatusOK, "", nil)
+		putConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api", cfg, err)
 	case http.MethodDelete:
-		if err := configs.DeleteConfiguration(r.Context(), bucket, SourceS3); err != nil {
-			writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: delete %s: %w", bucket, err))
-			return
-		}
-		write(w, http.StatusNoContent, "", nil)
+		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")
 	}
 }
