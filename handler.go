@@ -91,9 +91,6 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // fails with S3's error text.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if err := metrics.register(ctx.GetMetricsRegistry()); err != nil {
-		return err
-	}
 	switch h.ReportOnly {
 	case "", reportOnlyAll, reportOnlyDefault:
 	default:

@@ -285,7 +285,8 @@ func (a *App) Buckets() []string {
 }
 
 // SetConfiguration stores the CORS configuration of bucket, replacing any
-// it had. It returns once storage has it; requests on this node see it at
+// it had. A storage failure is returned, not logged: the caller (the admin
+// or S3 API) logs it with the request. It returns once storage has it; requests on this node see it at
 // once, other nodes at their next sync. When storage fails, the error is
 // returned and the served configuration is unchanged. source names who
 // made the change ("admin" or "s3") for the log and the metrics.
@@ -303,8 +304,6 @@ func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.C
 	defer a.unmarkOwn(bucket)
 	if err := a.syncer.Put(ctx, bucket, cfg); err != nil {
 		metrics.configWrites.WithLabelValues("put", source, "error").Inc()
-		a.logger.Error("cannot store bucket CORS configuration", zap.String("bucket", bucket),
-			zap.String("source", source), zap.Error(err))
 		return fmt.Errorf("s3_cors: set configuration of %s: %w", bucket, err)
 	}
 	a.handOver(bucket, cfg)
@@ -327,8 +326,6 @@ func (a *App) DeleteConfiguration(ctx context.Context, bucket, source string) er
 	defer a.unmarkOwn(bucket)
 	if err := a.syncer.Delete(ctx, bucket); err != nil {
 		metrics.configWrites.WithLabelValues("delete", source, "error").Inc()
-		a.logger.Error("cannot delete bucket CORS configuration", zap.String("bucket", bucket),
-			zap.String("source", source), zap.Error(err))
 		return fmt.Errorf("s3_cors: delete configuration of %s: %w", bucket, err)
 	}
 	a.handOver(bucket, nil)
