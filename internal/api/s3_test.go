@@ -259,43 +259,6 @@ func TestS3APIIsCORSRequest(t *testing.T) {
 	}
 }
 
-func TestValidBucketName(t *testing.T) {
-	tests := []struct {
-		name string
-		want bool
-	}{
-		{"abc", true},
-		{"photos", true},
-		{"my.bucket-1", true},
-		{"1bucket9", true},
-		{strings.Repeat("a", 63), true},
-		{"192.168.5", true},
-		{"1.2.3.4.5", true},
-		{"ab", false},
-		{"", false},
-		{strings.Repeat("a", 64), false},
-		{"Photos", false},
-		{"a_b", false},
-		{"a/b", false},
-		{"../../x", false},
-		{"..", false},
-		{"a..b", false},
-		{".abc", false},
-		{"abc.", false},
-		{"-abc", false},
-		{"abc-", false},
-		{"192.168.5.4", false},
-		{"a b", false},
-		{"abc\x00", false},
-		{"ábc", false},
-	}
-	for _, tt := range tests {
-		if got := s3cors.ValidBucketName(tt.name); got != tt.want {
-			t.Errorf("ValidBucketName(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestNegotiate(t *testing.T) {
 	tests := []struct {
 		accept string
