@@ -54,10 +54,18 @@ func (r fetchResult) String() string {
 }
 
 // runBrowser opens page in headless Chromium with e2e/browser/run.mjs and
-// calls each function in order, in one launch. It returns the raw result of
-// every call and the page's console lines. A missing Chromium, node or
-// playwright-core skips the test outside CI and fails it in CI.
+// calls each function in order, in one launch bounded by browserRunTimeout.
+// It returns the raw result of every call and the page's console lines. A
+// missing Chromium, node or playwright-core skips the test outside CI and
+// fails it in CI.
 func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessage, []string) {
+	t.Helper()
+	return runBrowserWithin(t, browserRunTimeout, page, calls)
+}
+
+// runBrowserWithin is runBrowser with its own bound on the launch, for
+// runs that move more data than a few fetches.
+func runBrowserWithin(t *testing.T, timeout time.Duration, page string, calls []browserCall) ([]json.RawMessage, []string) {
 	t.Helper()
 	chromium := testenv.RequireChromium(t)
 	node := testenv.RequireNode(t, "e2e/browser", "playwright-core")
@@ -67,7 +75,7 @@ func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessa
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserRunTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e", "browser", "run.mjs"), string(spec))
 	cmd.Env = append(os.Environ(), testenv.ChromiumBinEnv+"="+chromium)
@@ -81,7 +89,7 @@ func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessa
 	err = cmd.Run()
 	t.Logf("chromium run: %d calls in %v", len(calls), time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		t.Fatalf("chromium run timed out after %v\nstdout: %s\nstderr: %s", browserRunTimeout, stdout.String(), stderr.String())
+		t.Fatalf("chromium run timed out after %v\nstdout: %s\nstderr: %s", timeout, stdout.String(), stderr.String())
 	}
 	if err != nil {
 		t.Fatalf("chromium run: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
@@ -152,4 +160,28 @@ func runAWS(ctx context.Context, aws, endpoint, accessKey, secretKey string, arg
 		return string(out), fmt.Errorf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// bundlePage bundles entry (a file of e2e/browser) and the npm packages it
+// imports into one script for the page, with the esbuild of
+// e2e/browser/node_modules, as a web app's build does.
+func bundlePage(t *testing.T, entry string) []byte {
+	t.Helper()
+	testenv.RequireNode(t, "e2e/browser", "esbuild")
+	dir := filepath.Join(testenv.RepoRoot(t), "e2e", "browser")
+	out := filepath.Join(t.TempDir(), "bundle.js")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "node_modules", ".bin", "esbuild"), entry,
+		"--bundle", "--format=iife", "--platform=browser", "--target=chrome120",
+		"--log-level=warning", "--outfile="+out)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("esbuild %s: %v\n%s", entry, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -35,7 +35,17 @@ type Explanation struct {
 	Rules []RuleReport `json:"rules,omitempty"`
 	// Reason sums the decision up in one sentence.
 	Reason string `json:"reason"`
+	// Readable says, for an allowed actual request, which response headers
+	// the page's scripts can read: the CORS-safelisted ones and those the
+	// matched rule exposes. Any other header of the store's response, such
+	// as the ETag an upload library reads, stays hidden from scripts.
+	// Empty for other decisions.
+	Readable string `json:"readable,omitempty"`
 }
+
+// safelistedResponseHeaders are the response headers a browser lets
+// scripts read without Access-Control-Expose-Headers (Fetch standard).
+const safelistedResponseHeaders = "Cache-Control, Content-Language, Content-Length, Content-Type, Expires, Last-Modified, Pragma"
 
 // ExplainedError is an S3 error document, for an Explanation.
 type ExplainedError struct {
@@ -103,10 +113,30 @@ func (p *Policy) Explain(r *http.Request, object bool) *Explanation {
 	e.Rules = p.reportRules(r)
 	if d.Result == Allowed {
 		e.Reason = fmt.Sprintf("rule %d is the first rule that allows the origin, the method and every requested header", d.Rule)
+		if d.Kind == Actual {
+			e.Readable = readable(p.config.Rules[d.Rule].ExposeHeaders)
+		}
 	} else {
 		e.Reason = "no rule allows the origin, the method and every requested header together"
 	}
 	return e
+}
+
+// readable tells which response headers scripts can read under a rule
+// exposing exposed, and says so when ETag, which upload libraries read, is
+// not among them.
+func readable(exposed []string) string {
+	if len(exposed) == 0 {
+		return "only the CORS-safelisted response headers (" + safelistedResponseHeaders +
+			"): the rule has no ExposeHeader, so scripts cannot read ETag or any x-amz-* header"
+	}
+	s := "the CORS-safelisted response headers (" + safelistedResponseHeaders + ") and the exposed " + strings.Join(exposed, ", ")
+	for _, h := range exposed {
+		if strings.EqualFold(h, "ETag") {
+			return s
+		}
+	}
+	return s + "; scripts cannot read ETag"
 }
 
 // reportRules tests every rule on its own, through the configuration, so
@@ -191,6 +221,9 @@ func (e *Explanation) String() string {
 		}
 	} else {
 		b.WriteString("response headers: no CORS headers\n")
+	}
+	if e.Readable != "" {
+		fmt.Fprintf(&b, "readable by scripts: %s\n", e.Readable)
 	}
 	for _, rep := range e.Rules {
 		label := fmt.Sprintf("rule %d", rep.Index)

@@ -7,7 +7,8 @@ import (
 )
 
 func TestExplain(t *testing.T) {
-	p := mustPolicy(t, `[{"ID":"uploads","AllowedOrigins":["https://app.example.com"],"AllowedMethods":["PUT"],"AllowedHeaders":["content-type"]},{"AllowedOrigins":["https://*.example.org"],"AllowedMethods":["GET"]}]`)
+	p := mustPolicy(t, `[{"ID":"uploads","AllowedOrigins":["https://app.example.com"],"AllowedMethods":["PUT"],"AllowedHeaders":["content-type"]},{"AllowedOrigins":["https://*.example.org"],"AllowedMethods":["GET"]},`+
+		`{"AllowedOrigins":["https://etag.example.net"],"AllowedMethods":["GET"],"ExposeHeaders":["etag"]},{"AllowedOrigins":["https://meta.example.net"],"AllowedMethods":["GET"],"ExposeHeaders":["x-amz-meta-a"]}]`)
 	tests := []struct {
 		name     string
 		method   string
@@ -21,7 +22,12 @@ func TestExplain(t *testing.T) {
 		{"allowed with headers", "OPTIONS", []string{"Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "Content-Type"}, "allowed", 200,
 			[]string{"rule 0 (uploads): matches", "Access-Control-Allow-Headers: content-type", "Access-Control-Allow-Origin: https://app.example.com"}},
 		{"actual allowed by the wildcard rule", "GET", []string{"Origin", "https://cdn.example.org"}, "allowed", 0,
-			[]string{"rule 1: matches", "Access-Control-Allow-Origin: https://cdn.example.org"}},
+			[]string{"rule 1: matches", "Access-Control-Allow-Origin: https://cdn.example.org",
+				"readable by scripts: only the CORS-safelisted response headers", "the rule has no ExposeHeader, so scripts cannot read ETag"}},
+		{"actual allowed, ETag exposed", "GET", []string{"Origin", "https://etag.example.net"}, "allowed", 0,
+			[]string{"rule 2: matches", "readable by scripts: the CORS-safelisted response headers (Cache-Control, Content-Language, Content-Length, Content-Type, Expires, Last-Modified, Pragma) and the exposed etag\n"}},
+		{"actual allowed, ETag not among the exposed", "GET", []string{"Origin", "https://meta.example.net"}, "allowed", 0,
+			[]string{"rule 3: matches", "and the exposed x-amz-meta-a; scripts cannot read ETag"}},
 		{"no origin", "GET", nil, "no_origin", 0, []string{"no Origin header", "no CORS headers"}},
 		{"bad preflight", "OPTIONS", []string{"Origin", "https://a"}, "bad_request", 400, []string{"Invalid Access-Control-Request-Method: null"}},
 	}
