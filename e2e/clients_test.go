@@ -160,7 +160,7 @@ var corsClients = []struct {
 		script := filepath.Join(testenv.RepoRoot(t), "e2e", "browser", "cors-client.mjs")
 		env := awsEnv(accessKey, secretKey)
 		run := func(t *testing.T, args ...string) string {
-			return clientRun(t, env, "", "", node, append([]string{script}, args...)...)
+			return clientRun(t, env, "", "", node, append([]string{"--disable-warning=NodeVersionSupportWarning", script}, args...)...)
 		}
 		return corsClient{
 			put: func(t *testing.T, bucket string, cfg *s3cors.Configuration) { run(t, "put", endpoint, bucket, string(cfg.JSON())) },
