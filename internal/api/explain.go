@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -51,10 +53,10 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > s3cors.MaxBodySize {
-		s3cors.ErrTooLarge().WriteTo(w)
+		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 		return
 	}
-	body, err := s3cors.ReadBody(r.Body)
+	body, err := putcors.ReadBody(r.Body)
 	if err != nil {
 		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: explain: %w", err))
 		return
@@ -71,7 +73,7 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Bucket != "" && !s3cors.ValidBucketName(req.Bucket) {
-		s3cors.ErrInvalidBucketName(req.Bucket).WriteTo(w)
+		s3err.InvalidBucketName(req.Bucket).WriteTo(w)
 		return
 	}
 	probe, err := req.request(r)
