@@ -76,7 +76,7 @@ func (a *Admin) configs(w http.ResponseWriter) Configs {
 		c = a.Lookup()
 	}
 	if c == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 	}
 	return c
 }

@@ -71,23 +71,10 @@ const (
 	SourceS3 = "s3"
 )
 
-// Messages of the errors this package adds to the engine's.
-const (
-	msgInternal           = "We encountered an internal error. Please try again."
-	msgServiceUnavailable = "Service is unable to handle request."
-	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
-	msgRequestTimeout     = "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
-)
-
 // DefaultBodyTimeout is how long the S3 API waits for a request body when
 // S3API.BodyTimeout is zero: the read timeout of Caddy's admin listener,
 // ample for the 64 KiB a configuration may take.
 const DefaultBodyTimeout = 10 * time.Second
-
-// errRequestTimeout is S3's 400 for a body that did not arrive in time.
-func errRequestTimeout() *s3err.Error {
-	return &s3err.Error{Status: http.StatusBadRequest, Code: "RequestTimeout", Message: msgRequestTimeout}
-}
 
 // isTimeout reports whether err comes from a read deadline.
 func isTimeout(err error) bool {
@@ -112,22 +99,6 @@ func bodyDeadline(w http.ResponseWriter, d time.Duration) (lift func()) {
 		return func() {}
 	}
 	return func() { _ = rc.SetReadDeadline(time.Time{}) }
-}
-
-// errInternal is S3's 500.
-func errInternal() *s3err.Error {
-	return &s3err.Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: msgInternal}
-}
-
-// errServiceUnavailable answers while no live app holds the
-// configurations.
-func errServiceUnavailable() *s3err.Error {
-	return &s3err.Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: msgServiceUnavailable}
-}
-
-// errInvalidArgument is S3's 400 for a request parameter it cannot use.
-func errInvalidArgument(msg string) *s3err.Error {
-	return &s3err.Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: msg}
 }
 
 // methodNotAllowed writes 405 MethodNotAllowed with the Allow header.
@@ -184,7 +155,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err 
 		return
 	}
 	logErr.report(r, err)
-	errInternal().WriteTo(w)
+	s3err.InternalError().WriteTo(w)
 }
 
 // readError answers a failure to read a request body: the S3 error when
@@ -198,11 +169,11 @@ func readError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err e
 		return
 	}
 	if isTimeout(err) {
-		errRequestTimeout().WriteTo(w)
+		s3err.RequestTimeout().WriteTo(w)
 		return
 	}
 	logErr.report(r, fmt.Errorf("read request body: %w", err))
-	(&s3err.Error{Status: http.StatusBadRequest, Code: "IncompleteBody", Message: msgIncompleteBody}).WriteTo(w)
+	s3err.IncompleteBody().WriteTo(w)
 }
 
 // write answers a success: status, the request ids, and body with its

@@ -108,14 +108,14 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	}
 	if err != nil {
 		if isTimeout(err) {
-			errRequestTimeout().WriteTo(w)
+			s3err.RequestTimeout().WriteTo(w)
 			return
 		}
 		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
 		return
 	}
 	if configs == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 		return
 	}
 	if err := putcors.CheckExpectedOwner(r.Header, s.Owner); err != nil {

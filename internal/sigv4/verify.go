@@ -162,7 +162,7 @@ func (v *Verifier) Verify(r *http.Request, limit int64) (*Result, error) {
 	case v2Query:
 		return nil, errUnsupportedMechanism()
 	default:
-		return nil, errAccessDenied()
+		return nil, s3err.AccessDenied()
 	}
 }
 
