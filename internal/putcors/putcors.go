@@ -9,7 +9,12 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
 // (Content-MD5 or x-amz-checksum-* required, x-amz-expected-bucket-owner)
 // and https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
-// (the checksum algorithms).
+// (the checksum algorithms). Where S3's behaviour is not known:
+//
+//   - A body over 64 KiB is refused with 400 MaxMessageLengthExceeded;
+//     ReadBody reads at most 64 KiB + 1 bytes.
+//   - x-amz-expected-bucket-owner is refused with AccessDenied when no
+//     owner is configured, since the expectation cannot be confirmed.
 package putcors
 
 import (
