@@ -107,17 +107,6 @@ func VerifyIntegrity(h http.Header, body []byte) *s3err.Error {
 	return nil
 }
 
-// ChecksumAlgorithm reports whether name (any case) is an x-amz-checksum-*
-// algorithm S3 verifies, as x-amz-trailer may name one.
-func ChecksumAlgorithm(name string) bool {
-	for _, alg := range checksumAlgorithms {
-		if strings.EqualFold(name, "x-amz-checksum-"+alg.name) {
-			return true
-		}
-	}
-	return false
-}
-
 // capitalize turns "crc32c" into "Crc32c", the canonical header form.
 func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
