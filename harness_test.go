@@ -121,7 +121,7 @@ func checkHeaders(t *testing.T, h http.Header, want map[string]string) {
 	}
 }
 
-// corsHeaders are the headers of spec section 7, all absent.
+// noCORS is every CORS response header, all required absent.
 func noCORS() map[string]string {
 	return map[string]string{
 		"Access-Control-Allow-Origin":      "",

@@ -80,7 +80,9 @@ func (d *Decision) RuleID() string {
 }
 
 // Evaluate decides a request to a bucket governed by p (nil: no
-// configuration). object tells whether the request addresses an object
+// configuration), with S3's decision ladder (how S3 evaluates a
+// configuration: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html;
+// the exact answers are the recorded conformance cases). object tells whether the request addresses an object
 // (a key after the bucket) or the bucket itself, which S3 reports in the
 // ResourceType of a refused preflight.
 func (p *Policy) Evaluate(r *http.Request, object bool) Decision {

@@ -7,6 +7,10 @@ import (
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
+// The checks of this file are S3's for a CORSRule's values
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CORSRule.html); the
+// error texts are those S3 answers, recorded in the conformance cases.
+
 // methodBit maps the five methods S3 CORS knows to a bit each; the
 // comparison is exact and case-sensitive, as S3's.
 func methodBit(m string) uint8 {
