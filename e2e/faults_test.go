@@ -457,16 +457,6 @@ http://127.0.0.1:{{PORT0}} {
 	t.Logf("killed after %d acknowledged writes (%d attempted); %d stored", acked, attempted, got)
 }
 
-// mustRequest builds a request without a body.
-func mustRequest(t testing.TB, method, url string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
 // writeFailTimeout bounds how long a write may take to fail when the
 // storage is down: minio-go's few retries, not a hang.
 const writeFailTimeout = 15 * time.Second
@@ -494,25 +484,6 @@ const staticSite = `http://127.0.0.1:{{PORT0}} {
 	respond "store" 200
 }
 `
-
-// storedConfig reads the configuration object of bucket from MinIO.
-func storedConfig(t *testing.T, m *testenv.MinIO, bucket string) *s3cors.Configuration {
-	t.Helper()
-	cfg, err := s3cors.ParseXML([]byte(getObject(t, minioClient(t, m), "caddy-s3cors", "cors/"+bucket+".xml")))
-	if err != nil {
-		t.Fatalf("stored configuration of %s: %v", bucket, err)
-	}
-	return cfg
-}
-
-func mustParseJSON(t *testing.T, doc string) *s3cors.Configuration {
-	t.Helper()
-	cfg, err := s3cors.ParseJSON([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // TestStorageDownDuringWrites stops the MinIO that holds the
 // configurations (object_store) under a running sidecar: puts and deletes

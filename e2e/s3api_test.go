@@ -5,20 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
-
-// startS3Sidecar starts MinIO and the sidecar in front of it with the S3
-// API on MinIO's root credentials, so that one set of credentials manages
-// objects (forwarded to MinIO) and CORS (answered by the sidecar).
-func startS3Sidecar(t *testing.T) (*testenv.MinIO, *testenv.Caddy) {
-	t.Helper()
-	m := testenv.StartMinIO(t)
-	c := testenv.StartCaddy(t, globalOptions("sync_interval 1s", "owner 123456789012")+s3APISite(m.Endpoint),
-		testenv.CaddyOptions{Ports: 1, Env: s3Env(m.AccessKey, m.SecretKey)})
-	return m, c
-}
 
 // TestAWSCLI manages a bucket's CORS with the real aws cli through the
 // sidecar's S3 API, then checks that the configuration governs preflights
