@@ -133,15 +133,3 @@ func noCORS() map[string]string {
 		"Vary":                             "",
 	}
 }
-
-// with returns a copy of m with the pairs of kv set.
-func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}

@@ -170,9 +170,8 @@ http://127.0.0.1:{{PORT0}} {
 	}
 
 	proxy.Up(t)
-	if !waitFor(20*time.Second, func() bool { return status("stored") == 200 }) {
-		t.Fatal("the stored configuration was not picked up once the store was back")
-	}
+	waitUntil(t, 20*time.Second, "the stored configuration picked up once the store was back",
+		func() bool { return status("stored") == 200 })
 	if st, body := adminGet(t, c.Admin, "other"); st != 404 {
 		t.Errorf("a write refused with 500 was stored: %d %s", st, body)
 	}
@@ -194,12 +193,10 @@ http://127.0.0.1:{{PORT0}} {
 		t.Errorf("after failed writes of B: admin get %d %s", st, body)
 	}
 	proxy.Up(t)
-	if !waitFor(20*time.Second, func() bool {
+	waitUntil(t, 20*time.Second, "writes recovered with the store", func() bool {
 		st, _ := adminPut(t, http.DefaultClient, c.Admin, "stored", cfgB)
 		return st == 200
-	}) {
-		t.Fatal("writes did not recover with the store")
-	}
+	})
 	res, _ = mustSend(t, appPreflight(t, site+"/stored/k", "GET"))
 	if which, err := whichConfig(res.Header); which != "B" {
 		t.Errorf("after the store came back and B was written: %q %v", which, err)
@@ -250,9 +247,8 @@ http://127.0.0.1:{{PORT0}} {
 		which, _ := whichConfig(res.Header)
 		return res.StatusCode, which
 	}
-	if !waitFor(10*time.Second, func() bool { st, w := status("docs"); return st == 200 && w == "B" }) {
-		t.Fatal("a good key written beside corrupt ones was not picked up")
-	}
+	waitUntil(t, 10*time.Second, "a good key written beside corrupt ones picked up",
+		func() bool { st, w := status("docs"); return st == 200 && w == "B" })
 	if st, w := status("photos"); st != 200 || w != "A" {
 		t.Errorf("existing bucket beside corrupt keys: %d %q", st, w)
 	}
@@ -269,9 +265,8 @@ http://127.0.0.1:{{PORT0}} {
 	if err := os.WriteFile(filepath.Join(dir, "torn.xml"), []byte(cfgA), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(10*time.Second, func() bool { st, w := status("torn"); return st == 200 && w == "A" }) {
-		t.Error("a repaired key was not picked up")
-	}
+	waitUntil(t, 10*time.Second, "a repaired key picked up",
+		func() bool { st, w := status("torn"); return st == 200 && w == "A" })
 }
 
 // TestFaultUpstream: with the store down, preflights are still answered

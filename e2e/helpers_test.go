@@ -520,20 +520,6 @@ func freeAddr(t testing.TB) string {
 	return addr
 }
 
-// waitFor polls cond every 100 ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // mustRequest builds a request without a body.
 func mustRequest(t testing.TB, method, url string) *http.Request {
 	t.Helper()

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 
 // TestAWSCLI manages a bucket's CORS with the real aws cli through the
@@ -58,7 +60,7 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("preflight: %d %q", res.status, res.body)
 		}
 		checkCORS(t, "preflight", res.header,
-			merge(allowed, "Access-Control-Allow-Headers", "content-type, x-amz-meta-owner"))
+			testenv.With(allowed, "Access-Control-Allow-Headers", "content-type, x-amz-meta-owner"))
 
 		res = preflight(t, c.URL(0), "/photos/cat.jpg", "https://evil.example", "GET", "")
 		if res.status != http.StatusForbidden || s3Code(res.body) != "AccessForbidden" {
@@ -155,7 +157,7 @@ func TestAWSDocsExample(t *testing.T) {
 	}{
 		{name: "www PUT", origin: "http://www.example.com", method: "PUT", status: 200, want: www},
 		{name: "www DELETE with headers", origin: "http://www.example.com", method: "DELETE", headers: "X-Custom, content-type",
-			status: 200, want: merge(www, "Access-Control-Allow-Headers", "x-custom, content-type")},
+			status: 200, want: testenv.With(www, "Access-Control-Allow-Headers", "x-custom, content-type")},
 		{name: "www GET falls to the second rule", origin: "http://www.example.com", method: "GET", status: 200, want: anyGet},
 		{name: "any origin GET", origin: "https://elsewhere.example", method: "GET", status: 200, want: anyGet},
 		{name: "any origin GET with a header", origin: "https://elsewhere.example", method: "GET", headers: "x-custom", status: 403},
@@ -197,16 +199,4 @@ func TestAWSDocsExample(t *testing.T) {
 			checkCORS(t, tt.name, res.header, tt.want)
 		})
 	}
-}
-
-// merge returns a copy of m with the given name/value pairs set.
-func merge(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }
