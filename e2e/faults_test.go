@@ -275,14 +275,14 @@ http://127.0.0.1:{{PORT0}} {
 // actual request waits, which then gets its CORS headers.
 func TestFaultUpstream(t *testing.T) {
 	up := startUpstream(t)
-	c := testenv.StartCaddy(t, `{
-	admin {{ADMIN}}
-}
-http://127.0.0.1:{{PORT0}} {
+	// Port 0 proxies to the stand-in store, port 1 to an address nothing
+	// listens on; both have the photos bucket configured as A.
+	photosSite := func(port, store string) string {
+		return `http://127.0.0.1:{{PORT` + port + `}} {
 	s3_cors {
 		bucket_config photos {
 			rule {
-				origins `+appOrigin+`
+				origins ` + appOrigin + `
 				methods GET HEAD
 				headers *
 				expose x-amz-a
@@ -290,23 +290,12 @@ http://127.0.0.1:{{PORT0}} {
 			}
 		}
 	}
-	reverse_proxy `+up.Addr()+`
+	reverse_proxy ` + store + `
 }
-http://127.0.0.1:{{PORT1}} {
-	s3_cors {
-		bucket_config photos {
-			rule {
-				origins `+appOrigin+`
-				methods GET HEAD
-				headers *
-				expose x-amz-a
-				max_age 100
-			}
-		}
+`
 	}
-	reverse_proxy `+freeAddr(t)+`
-}
-`, testenv.CaddyOptions{Ports: 2})
+	c := testenv.StartCaddy(t, "{\n\tadmin {{ADMIN}}\n}\n"+photosSite("0", up.Addr())+photosSite("1", freeAddr(t)),
+		testenv.CaddyOptions{Ports: 2})
 
 	t.Run("down", func(t *testing.T) {
 		site := c.URL(1)
