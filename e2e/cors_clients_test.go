@@ -118,7 +118,9 @@ var corsClients = []struct {
 			return clientRun(t, env, "", stdin, python, "-c", boto3Script, action, endpoint, bucket)
 		}
 		return corsClient{
-			put: func(t *testing.T, bucket string, cfg *s3cors.Configuration) { run(t, string(cfg.JSON()), "put", bucket) },
+			put: func(t *testing.T, bucket string, cfg *s3cors.Configuration) {
+				run(t, string(cfg.JSON()), "put", bucket)
+			},
 			get: func(t *testing.T, bucket string) string { return run(t, "", "get", bucket) },
 			del: func(t *testing.T, bucket string) { run(t, "", "delete", bucket) },
 		}
@@ -163,7 +165,9 @@ var corsClients = []struct {
 			return clientRun(t, env, "", "", node, append([]string{"--disable-warning=NodeVersionSupportWarning", script}, args...)...)
 		}
 		return corsClient{
-			put: func(t *testing.T, bucket string, cfg *s3cors.Configuration) { run(t, "put", endpoint, bucket, string(cfg.JSON())) },
+			put: func(t *testing.T, bucket string, cfg *s3cors.Configuration) {
+				run(t, "put", endpoint, bucket, string(cfg.JSON()))
+			},
 			get: func(t *testing.T, bucket string) string { return run(t, "get", endpoint, bucket) },
 			del: func(t *testing.T, bucket string) { run(t, "delete", endpoint, bucket) },
 		}
