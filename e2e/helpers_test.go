@@ -259,6 +259,11 @@ func s3APISite(upstream string) string {
 `
 }
 
+// proxySite is a site with a bare s3_cors in front of upstream (host:port).
+func proxySite(upstream string) string {
+	return "http://127.0.0.1:{{PORT0}} {\n\ts3_cors\n\treverse_proxy " + upstream + "\n}\n"
+}
+
 // globalOptions is the global options block with the admin endpoint and
 // the s3_cors app settings given (one per line, tab-indented twice).
 func globalOptions(s3cors ...string) string {

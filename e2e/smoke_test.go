@@ -13,17 +13,7 @@ import (
 // and MinIO's own CORS headers are replaced by S3's on actual requests.
 func TestSidecarSmoke(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	c := testenv.StartCaddy(t, `{
-	admin {{ADMIN}}
-	s3_cors {
-		sync_interval 1s
-	}
-}
-http://127.0.0.1:{{PORT0}} {
-	s3_cors
-	reverse_proxy `+m.Endpoint+`
-}
-`, testenv.CaddyOptions{Ports: 1})
+	c := testenv.StartCaddy(t, globalOptions("sync_interval 1s")+proxySite(m.Endpoint), testenv.CaddyOptions{Ports: 1})
 
 	req, _ := http.NewRequest("PUT", "http://"+c.Admin+"/s3_cors/buckets/photos", strings.NewReader(
 		`{"CORSRules":[{"AllowedOrigins":["https://app.example"],"AllowedMethods":["GET"],"ExposeHeaders":["ETag"]}]}`))

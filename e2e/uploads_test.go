@@ -144,18 +144,8 @@ func TestBrowserUploads(t *testing.T) {
 
 	m := testenv.StartMinIO(t)
 	// debug: a refused preflight is logged with its reason.
-	c := testenv.StartCaddy(t, `{
-	debug
-	admin {{ADMIN}}
-	s3_cors {
-		sync_interval 1s
-	}
-}
-http://127.0.0.1:{{PORT0}} {
-	s3_cors
-	reverse_proxy `+m.Endpoint+`
-}
-`, testenv.CaddyOptions{Ports: 1})
+	c := testenv.StartCaddy(t, "{\n\tdebug\n"+strings.TrimPrefix(globalOptions("sync_interval 1s"), "{\n")+proxySite(m.Endpoint),
+		testenv.CaddyOptions{Ports: 1})
 	sidecar := c.URL(0)
 	mc := minioClient(t, m)
 	// The signing endpoint's presigner: MinIO's credentials, the sidecar's

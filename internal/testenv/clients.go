@@ -15,12 +15,7 @@ const MCBinEnv = "MC_BIN"
 // as Require does.
 func RequireS3cmd(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("s3cmd")
-	if err != nil {
-		err = fmt.Errorf("testenv: s3cmd is not on PATH: %v", err)
-	}
-	Require(t, err)
-	return p
+	return requireOnPath(t, "s3cmd", "s3cmd")
 }
 
 // RequireBoto3 returns a python that can import boto3: python3 on PATH

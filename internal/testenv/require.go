@@ -60,9 +60,16 @@ func RequireChromium(t testing.TB) string {
 // does.
 func RequireAWSCLI(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("aws")
+	return requireOnPath(t, "aws", "the aws cli")
+}
+
+// requireOnPath returns the program name on PATH, or ends the test as
+// Require does, naming it as what.
+func requireOnPath(t testing.TB, name, what string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
 	if err != nil {
-		err = fmt.Errorf("testenv: the aws cli is not on PATH: %v", err)
+		err = fmt.Errorf("testenv: %s is not on PATH: %v", what, err)
 	}
 	Require(t, err)
 	return p
