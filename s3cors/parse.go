@@ -45,6 +45,24 @@ func ParseJSON(body []byte) (*Configuration, error) {
 	return b.finish()
 }
 
+// Parse parses a configuration in either shape: the aws cli JSON when
+// IsJSON says so, PutBucketCors XML otherwise. It is for files and request
+// bodies that carry no Content-Type.
+func Parse(body []byte) (*Configuration, error) {
+	if IsJSON(body) {
+		return ParseJSON(body)
+	}
+	return ParseXML(body)
+}
+
+// IsJSON tells the aws cli JSON shape from PutBucketCors XML by the first
+// byte after spaces, tabs and line breaks: `{`, or the `[` of the S3
+// console's bare list of rules. An XML document starts with `<`.
+func IsJSON(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+}
+
 // builder collects the rules element by element, in document order, and
 // keeps the first value-level error it meets. Schema errors (MalformedXML)
 // stop parsing at once and win over value errors, since S3 validates the
