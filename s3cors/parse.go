@@ -19,14 +19,7 @@ import (
 // elements in any order. On failure it returns an *Error with S3's status,
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
-	if len(body) > MaxBodySize {
-		return nil, errTooLarge()
-	}
-	var b builder
-	if err := b.parseXML(body); err != nil {
-		return nil, err
-	}
-	return b.finish()
+	return parse(body, (*builder).parseXML)
 }
 
 // ParseJSON parses and validates the aws cli / SDK shape
@@ -35,11 +28,17 @@ func ParseXML(body []byte) (*Configuration, error) {
 // checked in the order the SDKs serialize them (ID, AllowedHeaders,
 // AllowedMethods, AllowedOrigins, ExposeHeaders, MaxAgeSeconds).
 func ParseJSON(body []byte) (*Configuration, error) {
+	return parse(body, (*builder).parseJSON)
+}
+
+// parse refuses a body over MaxBodySize, then builds the configuration
+// with read, the XML or the JSON reader.
+func parse(body []byte, read func(*builder, []byte) *Error) (*Configuration, error) {
 	if len(body) > MaxBodySize {
 		return nil, errTooLarge()
 	}
 	var b builder
-	if err := b.parseJSON(body); err != nil {
+	if err := read(&b, body); err != nil {
 		return nil, err
 	}
 	return b.finish()
