@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -353,6 +354,25 @@ func TestBrowserUploads(t *testing.T) {
 			}
 			if _, ok := stat(t, "uppy-hidden", "big.bin"); ok {
 				t.Error("big.bin is in MinIO although the upload failed")
+			}
+			// The part Uppy could not read the ETag of reached the store:
+			// the upload is left incomplete, as the docs say.
+			var incomplete []string
+			for u := range mc.ListIncompleteUploads(ctx, "uppy-hidden", "", true) {
+				if u.Err != nil {
+					t.Fatal(u.Err)
+				}
+				parts, err := (&minio.Core{Client: mc}).ListObjectParts(ctx, "uppy-hidden", u.Key, u.UploadID, 0, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range parts.ObjectParts {
+					incomplete = append(incomplete, fmt.Sprintf("%s part %d (%d bytes)", u.Key, p.PartNumber, p.Size))
+				}
+			}
+			t.Logf("parts of incomplete uploads in MinIO: %v", incomplete)
+			if want := fmt.Sprintf("big.bin part 1 (%d bytes)", chunkSize); len(incomplete) != 1 || incomplete[0] != want {
+				t.Errorf("want %s left in MinIO, got %v", want, incomplete)
 			}
 			out := explain(t, "--bucket", "uppy-hidden", "--method", "PUT", "--path", "big.bin")
 			if !strings.Contains(out, "actual request: ALLOWED") || strings.Contains(out, "Access-Control-Expose-Headers") ||
