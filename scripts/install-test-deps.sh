@@ -6,8 +6,9 @@
 # s3cmd and boto3 (Debian's packages); MinIO and MinIO's client mc at pinned
 # versions. Each step is skipped when its tool is already there, so a second
 # run costs seconds. Times on the 2-core development machine, under load:
-# npm ci 18 s, s3cmd 23 s (apt-get update included), mc 15 min (while
-# MinIO and five other builds shared the cores; 2 min of CPU).
+# npm ci 18 s, s3cmd 23 s (apt-get update included), python3-boto3 26 s,
+# mc 15 min (while MinIO and five other builds shared the cores; 2 min of
+# CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
