@@ -29,17 +29,23 @@ import (
 // docs/browser-uploads.md; the tests put them with their page's origin.
 const docsOrigin = "https://app.example.com"
 
-// docsRules returns the CORS configuration of the JSON block marked
-// `<!-- rules: name -->` in docs/browser-uploads.md, with origin in place of
-// docsOrigin: the page documents exactly what these tests put.
-func docsRules(t *testing.T, name, origin string) string {
+// docsPage returns docs/browser-uploads.md.
+func docsPage(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "browser-uploads.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return string(b)
+}
+
+// docsRules returns the CORS configuration of the JSON block marked
+// `<!-- rules: name -->` in docs/browser-uploads.md, with origin in place of
+// docsOrigin: the page documents exactly what these tests put.
+func docsRules(t *testing.T, name, origin string) string {
+	t.Helper()
 	marker := "<!-- rules: " + name + " -->\n```json\n"
-	_, rest, ok := strings.Cut(string(b), marker)
+	_, rest, ok := strings.Cut(docsPage(t), marker)
 	if !ok {
 		t.Fatalf("docs/browser-uploads.md has no %q block", marker)
 	}
@@ -48,6 +54,19 @@ func docsRules(t *testing.T, name, origin string) string {
 		t.Fatalf("docs/browser-uploads.md: block %q is unterminated or lacks the origin %s", name, docsOrigin)
 	}
 	return strings.ReplaceAll(doc, docsOrigin, origin)
+}
+
+// docsLine returns the line of docs/browser-uploads.md that starts with
+// prefix.
+func docsLine(t *testing.T, prefix string) string {
+	t.Helper()
+	for _, l := range strings.Split(docsPage(t), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	t.Fatalf("docs/browser-uploads.md has no line starting with %q", prefix)
+	return ""
 }
 
 // editRules decodes a CORS configuration document, applies edit to every
@@ -378,6 +397,10 @@ func TestBrowserUploads(t *testing.T) {
 			if !strings.Contains(out, "actual request: ALLOWED") || strings.Contains(out, "Access-Control-Expose-Headers") ||
 				!strings.Contains(out, "scripts cannot read ETag") {
 				t.Errorf("explain does not say that ETag is hidden")
+			}
+			// The docs quote that line.
+			if line := docsLine(t, "readable by scripts: "); !strings.Contains(out, line+"\n") {
+				t.Errorf("docs/browser-uploads.md quotes %q, explain printed otherwise", line)
 			}
 		}},
 		{"form POST policy, simple request, ETag and Location exposed", formPost("forms", "simple.txt", nil), func(t *testing.T, raw json.RawMessage) {
