@@ -1,7 +1,6 @@
 package caddys3cors
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -265,19 +264,14 @@ func underDomain(host, base string) (prefix string, ok bool) {
 	return h, true
 }
 
-// readConfigFile reads a CORS configuration file: the aws cli JSON shape
-// when it starts with `{` or `[`, PutBucketCors XML otherwise.
+// readConfigFile reads a CORS configuration file in either shape that
+// s3cors.Parse tells apart: the aws cli JSON or PutBucketCors XML.
 func readConfigFile(name string) (*s3cors.Configuration, error) {
 	body, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	var cfg *s3cors.Configuration
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		cfg, err = s3cors.ParseJSON(body)
-	} else {
-		cfg, err = s3cors.ParseXML(body)
-	}
+	cfg, err := s3cors.Parse(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
