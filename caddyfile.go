@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -471,7 +472,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !d.AllArgs(&app.Owner) {
 				return nil, d.ArgErr()
 			}
-			if !isAccountID(app.Owner) {
+			if !putcors.IsAccountID(app.Owner) {
 				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
 			}
 		case "storage":

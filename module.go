@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/cli"
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/store"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -116,23 +117,10 @@ func (a *App) Validate() error {
 	if a.SyncInterval < 0 {
 		return fmt.Errorf("s3_cors: sync_interval %s is negative", time.Duration(a.SyncInterval))
 	}
-	if a.Owner != "" && !isAccountID(a.Owner) {
+	if a.Owner != "" && !putcors.IsAccountID(a.Owner) {
 		return fmt.Errorf("s3_cors: owner %q is not a 12-digit account id", a.Owner)
 	}
 	return nil
-}
-
-// isAccountID reports whether s is a 12-digit AWS account id.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Interface guards
