@@ -11,7 +11,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -472,8 +471,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !d.AllArgs(&app.Owner) {
 				return nil, d.ArgErr()
 			}
-			if !putcors.IsAccountID(app.Owner) {
-				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
+			if err := checkOwner(app.Owner); err != nil {
+				return nil, d.Errf("s3_cors: %v", err)
 			}
 		case "storage":
 			if !d.NextArg() {

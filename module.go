@@ -117,8 +117,19 @@ func (a *App) Validate() error {
 	if a.SyncInterval < 0 {
 		return fmt.Errorf("s3_cors: sync_interval %s is negative", time.Duration(a.SyncInterval))
 	}
-	if a.Owner != "" && !putcors.IsAccountID(a.Owner) {
-		return fmt.Errorf("s3_cors: owner %q is not a 12-digit account id", a.Owner)
+	if a.Owner != "" {
+		if err := checkOwner(a.Owner); err != nil {
+			return fmt.Errorf("s3_cors: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkOwner checks the owner setting, for Validate and for the Caddyfile
+// parser, which points at the token.
+func checkOwner(owner string) error {
+	if !putcors.IsAccountID(owner) {
+		return fmt.Errorf("owner %q is not a 12-digit account id", owner)
 	}
 	return nil
 }
