@@ -84,8 +84,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.ReportOnly = reportOnlyAll
 			if d.NextArg() {
 				h.ReportOnly = d.Val()
-				if h.ReportOnly != reportOnlyAll && h.ReportOnly != reportOnlyDefault {
-					return d.Errf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+				if err := checkReportOnly(h.ReportOnly); err != nil {
+					return d.Errf("s3_cors: %v", err)
 				}
 			}
 			if d.NextArg() {

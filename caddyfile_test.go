@@ -146,6 +146,7 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"global object_store missing argument", "{\ns3_cors {\nobject_store {\nendpoint\n}\n}\n}\n" + site("s3_cors"), "after 'endpoint'", 4},
 		{"global storage and object_store", "{\ns3_cors {\nstorage file_system /tmp/x\nobject_store {\nendpoint a:9000\naccess_key k\nsecret_key s\nbucket b\n}\n}\n}\n" + site("s3_cors"), "s3_cors: storage and object_store are exclusive", 10},
 		{"report_only bad mode", site("s3_cors {\nreport_only some\n}"), `s3_cors: report_only "some" is not all or default`, 3},
+		{"report_only empty mode", site("s3_cors {\nreport_only \"\"\n}"), `s3_cors: report_only "" is not all or default`, 3},
 		{"report_only extra argument", site("s3_cors {\nreport_only all now\n}"), "after 'now'", 3},
 		{"report_only twice", site("s3_cors {\nreport_only\nreport_only\n}"), `s3_cors: duplicate "report_only"`, 4},
 		{"s3_api unknown", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nkey x\n}\n}"), `s3_cors: s3_api: unknown subdirective "key"`, 6},

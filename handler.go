@@ -91,10 +91,10 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // fails with S3's error text.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	switch h.ReportOnly {
-	case "", reportOnlyAll, reportOnlyDefault:
-	default:
-		return fmt.Errorf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+	if h.ReportOnly != "" {
+		if err := checkReportOnly(h.ReportOnly); err != nil {
+			return fmt.Errorf("s3_cors: %v", err)
+		}
 	}
 	if err := h.provision(ctx); err != nil {
 		return fmt.Errorf("s3_cors: %v", err)
@@ -107,6 +107,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.s3api = s3api
 	}
 	return nil
+}
+
+// checkReportOnly checks the report_only setting, for Provision and for
+// the Caddyfile parser, which points at the token.
+func checkReportOnly(mode string) error {
+	switch mode {
+	case reportOnlyAll, reportOnlyDefault:
+		return nil
+	}
+	return fmt.Errorf("report_only %q is not %s or %s", mode, reportOnlyAll, reportOnlyDefault)
 }
 
 // Validate checks the handler's settings.
