@@ -3,7 +3,6 @@ package caddys3cors
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -218,30 +217,23 @@ func (s *Source) unmarshalSubdirective(d *caddyfile.Dispenser, seen map[string]b
 		if !d.NextArg() {
 			return d.ArgErr()
 		}
-		mode := d.Val()
-		switch {
-		case mode == bucketPath:
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		case mode == bucketHost:
+		s.Bucket = d.Val()
+		if s.Bucket == "" {
+			// In JSON an empty bucket is the default, path; in the
+			// Caddyfile it is a quoted "" and a mistake.
+			return d.Errf("%s: bucket is empty", what)
+		}
+		if s.Bucket == bucketHost {
 			s.BaseDomains = d.RemainingArgs()
 			if len(s.BaseDomains) == 0 {
 				return d.ArgErr()
 			}
-			for _, domain := range s.BaseDomains {
-				if err := checkBaseDomain(domain); err != nil {
-					return d.Errf("%s: bucket host: %v", what, err)
-				}
-			}
-		case strings.Contains(mode, "{"):
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		default:
-			return d.Errf("%s: bucket %q is not %s, %s or a placeholder expression", what, mode, bucketPath, bucketHost)
+		} else if d.NextArg() {
+			return d.ArgErr()
 		}
-		s.Bucket = mode
+		if err := s.validate(); err != nil {
+			return d.Errf("%s: %v", what, err)
+		}
 
 	case "default":
 		if seen["default_file"] {
