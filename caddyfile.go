@@ -2,6 +2,7 @@ package caddys3cors
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -321,11 +322,27 @@ func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.Ra
 		}
 		rules = append(rules, rule)
 	}
+	if len(rules) == 0 {
+		// S3 answers MalformedXML to an empty configuration; a Caddyfile
+		// block can say what is missing.
+		return nil, d.Errf("%s: %s: needs at least one rule", what, where)
+	}
 	cfg, err := s3cors.ParseJSON(configJSON(rules))
 	if err != nil {
-		return nil, d.Errf("%s: invalid %s configuration: %v", what, where, err)
+		return nil, d.Errf("%s: %s: %s", what, where, s3Text(err))
 	}
 	return cfg.JSON(), nil
+}
+
+// s3Text is an engine error as S3 names it, "Code: Message", without the
+// "s3cors: " of its Error: behind "s3_cors: ..." in a Caddyfile error the
+// code and message are said once.
+func s3Text(err error) string {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		return s3err.Code + ": " + s3err.Message
+	}
+	return err.Error()
 }
 
 // unmarshalRule parses one rule block and checks it alone with the
@@ -393,7 +410,7 @@ func unmarshalRule(d *caddyfile.Dispenser, what, where string, index int) (s3cor
 		if rule.ID != nil {
 			label = strconv.Quote(*rule.ID)
 		}
-		return rule, d.Errf("%s: %s: invalid rule %s: %v", what, where, label, err)
+		return rule, d.Errf("%s: %s: rule %s: %s", what, where, label, s3Text(err))
 	}
 	return rule, nil
 }
