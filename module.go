@@ -44,8 +44,9 @@ func init() {
 }
 
 // DefaultSyncInterval is how often a node picks up the configurations other
-// nodes wrote to shared storage, when sync_interval is not set.
-const DefaultSyncInterval = 5 * time.Second
+// nodes wrote to shared storage, when sync_interval is not set: the
+// syncer's own default.
+const DefaultSyncInterval = store.DefaultInterval
 
 // running is the s3_cors app of the running configuration, nil while none
 // runs. Modules that Caddy recreates on every load without cleaning them up
