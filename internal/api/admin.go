@@ -19,6 +19,9 @@ const (
 	BucketsPath = "/s3_cors/buckets"
 	// ExplainPath explains how a configuration decides a request.
 	ExplainPath = "/s3_cors/explain"
+	// SourcesPath lists every configured bucket with where its
+	// configuration comes from; SourcesPath + "/<bucket>" shows one.
+	SourcesPath = "/s3_cors/sources"
 )
 
 // Admin serves the operator endpoints of the Caddy admin API:
@@ -30,6 +33,10 @@ const (
 //	DELETE /s3_cors/buckets/<bucket>  204, also when none existed
 //	GET    /s3_cors/buckets           200 {"buckets": ["a", "b"]}, sorted by name
 //	POST   /s3_cors/explain           200 the engine's Explanation (see ExplainRequest)
+//	POST   /s3_cors/validate          200 a Validation: the PUT's verdict, nothing stored
+//	GET    /s3_cors/sources           200 a SourceList: run-time, static and default configurations
+//	GET    /s3_cors/sources/<bucket>  200 BucketSources: every configuration that applies to it
+//	GET    /s3_cors/                  the operator page (page.css, page.js beside it)
 //
 // Content-MD5 and x-amz-checksum-* are verified when present, and
 // x-amz-expected-bucket-owner is checked against Owner. Every failure is
@@ -59,6 +66,13 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveBucket(w, r, strings.TrimPrefix(path, BucketsPath+"/"))
 	case path == ExplainPath:
 		a.serveExplain(w, r)
+	case path == ValidatePath:
+		a.serveValidate(w, r)
+	case path == SourcesPath || path == SourcesPath+"/":
+		a.serveSources(w, r)
+	case strings.HasPrefix(path, SourcesPath+"/"):
+		a.serveBucketSources(w, r, strings.TrimPrefix(path, SourcesPath+"/"))
+	case a.servePage(w, r):
 	default:
 		(&s3cors.Error{Status: http.StatusNotFound, Code: "NotFound",
 			Message: "The specified admin route does not exist.",
