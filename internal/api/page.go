@@ -56,7 +56,7 @@ func (a *Admin) servePage(w http.ResponseWriter, r *http.Request) (ok bool) {
 	h.Set("Content-Security-Policy", pageSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // the admin API takes a same-origin Referer as the Origin
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {

@@ -27,7 +27,7 @@ import (
 func Command() caddycmd.Command {
 	return caddycmd.Command{
 		Name:  "s3-cors",
-		Usage: "put|get|delete|list|validate|explain [<args>]",
+		Usage: "put|get|delete|list|validate|explain|page [<args>]",
 		Short: "Manages and explains the S3 bucket CORS configurations",
 		Long: `
 Manages the per-bucket CORS configurations of the s3_cors module, which
@@ -58,7 +58,7 @@ the command exits with a non-zero status.
 				return cmd.Help()
 			}
 			cmd.AddCommand(putCommand(), getCommand(), deleteCommand(), listCommand(),
-				validateCommand(), explainCommand())
+				validateCommand(), explainCommand(), pageCommand())
 		},
 	}
 }

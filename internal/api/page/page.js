@@ -218,12 +218,21 @@ function renderRules(cfg) {
     return;
   }
   rules.forEach((r, i) => {
-    tbody.append(el('tr', {},
-      el('td', {text: String(i)}),
-      cell(r.ID == null ? [] : [r.ID]),
+    const id = cell(r.ID == null ? [] : [r.ID]);
+    id.classList.add('id');
+    tbody.append(labelled(el('tr', {},
+      el('td', {text: String(i)}), id,
       cell(r.AllowedOrigins), cell(r.AllowedMethods), cell(r.AllowedHeaders), cell(r.ExposeHeaders),
-      el('td', {class: r.MaxAgeSeconds == null ? 'none' : '', text: r.MaxAgeSeconds == null ? '—' : r.MaxAgeSeconds + ' s'})));
+      el('td', {class: r.MaxAgeSeconds == null ? 'none' : '', text: r.MaxAgeSeconds == null ? '—' : r.MaxAgeSeconds + ' s'})),
+    ['Rule', 'ID', 'Allowed origins', 'Methods', 'Allowed headers', 'Exposed headers', 'Max age']));
   });
+}
+
+// labelled names each cell of a row, for the one-column layout of narrow
+// screens (CSS shows the label before the value).
+function labelled(tr, labels) {
+  [...tr.cells].forEach((td, i) => td.setAttribute('data-label', labels[i]));
+  return tr;
 }
 
 function cell(values) {
@@ -462,16 +471,17 @@ function renderVerdict(box, e, preflight) {
 
   if (e.rules && e.rules.length) {
     box.append(el('h3', {text: 'Rule by rule'}));
-    const t = el('table', {class: 'rulecheck'},
+    const t = el('table', {class: 'rulecheck stack'},
       el('thead', {}, el('tr', {}, ...['#', 'ID', 'Origin', 'Method', 'Headers', 'Why not'].map((h) => el('th', {text: h})))));
     const tb = el('tbody');
     for (const rep of e.rules) {
-      const tr = el('tr', {class: rep.index === e.rule ? 'winner' : ''},
+      const tr = labelled(el('tr', {class: rep.index === e.rule ? 'winner' : ''},
         el('td', {text: String(rep.index)}), el('td', {text: rep.id || '—'}),
         mark(rep.origin), mark(rep.method), mark(rep.headers),
         el('td', {}, rep.failures && rep.failures.length
           ? el('ul', {class: 'fails'}, ...rep.failures.map((f) => el('li', {text: f})))
-          : (rep.index === e.rule ? 'matches: this rule decides' : 'would match, but an earlier rule won')));
+          : (rep.index === e.rule ? 'matches: this rule decides' : 'would match, but an earlier rule won'))),
+      ['Rule', 'ID', 'Origin', 'Method', 'Headers', 'Why not']);
       tb.append(tr);
     }
     t.append(tb);
