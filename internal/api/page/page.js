@@ -237,10 +237,23 @@ function labelled(tr, labels) {
 
 function cell(values) {
   if (!values || values.length === 0) return el('td', {class: 'none', text: '—'});
-  return el('td', {}, ...values.map((v) => el('code', {text: v})));
+  return el('td', {}, el('div', {class: 'vals'}, ...values.map((v) => el('code', {text: v}))));
 }
 
-function pretty(json) { return JSON.stringify(json, null, 2); }
+// pretty indents a configuration, with each list of values on one line so
+// that a rule reads at a glance.
+function pretty(json, depth = 0) {
+  const pad = '  '.repeat(depth + 1);
+  if (Array.isArray(json)) {
+    if (json.every((v) => typeof v !== 'object' || v === null)) return '[' + json.map((v) => JSON.stringify(v)).join(', ') + ']';
+    return '[\n' + json.map((v) => pad + pretty(v, depth + 1)).join(',\n') + '\n' + '  '.repeat(depth) + ']';
+  }
+  if (json && typeof json === 'object') {
+    const keys = Object.keys(json);
+    return '{\n' + keys.map((k) => pad + JSON.stringify(k) + ': ' + pretty(json[k], depth + 1)).join(',\n') + '\n' + '  '.repeat(depth) + '}';
+  }
+  return JSON.stringify(json);
+}
 
 function renderDoc() {
   const c = state.current;
@@ -437,6 +450,7 @@ async function runTest(ev) {
     return;
   }
   renderVerdict(box, r.json, preflight);
+  $('verdict-box').scrollIntoView({block: 'start', behavior: 'instant'});
 }
 
 function renderVerdict(box, e, preflight) {
@@ -478,7 +492,7 @@ function renderVerdict(box, e, preflight) {
       const tr = labelled(el('tr', {class: rep.index === e.rule ? 'winner' : ''},
         el('td', {text: String(rep.index)}), el('td', {text: rep.id || '—'}),
         mark(rep.origin), mark(rep.method), mark(rep.headers),
-        el('td', {}, rep.failures && rep.failures.length
+        el('td', {class: 'wide'}, rep.failures && rep.failures.length
           ? el('ul', {class: 'fails'}, ...rep.failures.map((f) => el('li', {text: f})))
           : (rep.index === e.rule ? 'matches: this rule decides' : 'would match, but an earlier rule won'))),
       ['Rule', 'ID', 'Origin', 'Method', 'Headers', 'Why not']);
