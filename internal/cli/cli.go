@@ -39,6 +39,9 @@ enabled and accessible. The address of the admin API is taken from the
 --address flag, or from the given --config file (with --adapter), or is
 the default, as 'caddy reload' and 'caddy stop' do.
 
+The page subcommand opens the operator page of the running instance
+(GET /s3_cors/ on its admin API) to a browser on this machine.
+
 The validate subcommand checks a configuration file locally, exactly as
 S3 would check the body of a PutBucketCors request. The explain subcommand
 tells how a configuration decides a request, rule by rule: locally for a
