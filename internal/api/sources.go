@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -175,7 +176,7 @@ func (a *Admin) serveBucketSources(w http.ResponseWriter, r *http.Request, bucke
 	sets := staticSets(c)
 	valid := s3cors.ValidBucketName(bucket)
 	if !valid && !isStatic(sets, bucket) {
-		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
 	out := BucketSources{Bucket: bucket, Source: SourceNone, Configurations: []SourceConfig{}}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -57,27 +59,27 @@ func (a *Admin) serveValidate(w http.ResponseWriter, r *http.Request) {
 	var cfg *s3cors.Configuration
 	var err error
 	if r.ContentLength > s3cors.MaxBodySize {
-		err = s3cors.ErrTooLarge()
+		err = s3err.TooLarge(s3cors.MaxBodySize)
 	} else {
 		var body []byte
-		if body, err = s3cors.ReadBody(r.Body); err == nil {
-			cfg, err = s3cors.DecodePut(r.Header, body, s3cors.PutOptions{Owner: a.owner()})
+		if body, err = putcors.ReadBody(r.Body); err == nil {
+			cfg, err = putcors.Decode(r.Header, body, putcors.Options{Owner: a.owner()})
 		}
 	}
-	var s3err *s3cors.Error
+	var refused *s3err.Error
 	switch {
 	case err == nil:
 		a.writeJSON(w, r, "validation", Validation{Valid: true, Rules: len(cfg.Rules),
 			Configuration: cfg.JSON(), XML: string(cfg.XML())})
-	case errors.As(err, &s3err):
-		a.writeJSON(w, r, "validation", Validation{Error: validationError(s3err)})
+	case errors.As(err, &refused):
+		a.writeJSON(w, r, "validation", Validation{Error: validationError(refused)})
 	default:
 		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: validate: %w", err))
 	}
 }
 
 // validationError describes e, with the value its message names.
-func validationError(e *s3cors.Error) *ValidationError {
+func validationError(e *s3err.Error) *ValidationError {
 	v := &ValidationError{Status: e.Status, Code: e.Code, Message: e.Message, Value: offendingValue(e.Message)}
 	if len(e.Fields) > 0 {
 		v.Fields = make(map[string]string, len(e.Fields))
