@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -47,31 +46,9 @@ type pageRun struct {
 // runPage drives the page at url through steps in one Chromium launch.
 func runPage(t *testing.T, url string, steps []pageStep) pageRun {
 	t.Helper()
-	chromium := testenv.RequireChromium(t)
-	node := testenv.RequireNode(t, "e2e/browser", "playwright-core")
-	root := testenv.RepoRoot(t)
-	spec, err := json.Marshal(map[string]any{"page": url, "steps": steps,
-		"viewport": map[string]int{"width": 1366, "height": 860}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*browserRunTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e", "browser", "admin-page.mjs"), string(spec))
-	cmd.Env = append(os.Environ(), testenv.ChromiumBinEnv+"="+chromium)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium run: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
-	}
-	t.Logf("chromium run: %d steps in %v", len(steps), time.Since(start).Round(time.Millisecond))
 	var run pageRun
-	if err := json.Unmarshal(stdout.Bytes(), &run); err != nil {
-		t.Fatalf("chromium run: bad output: %v\n%s\nstderr: %s", err, stdout.String(), stderr.String())
-	}
+	runNodeScript(t, "admin-page.mjs", map[string]any{"page": url, "steps": steps,
+		"viewport": map[string]int{"width": 1366, "height": 860}}, 2*browserRunTimeout, &run)
 	for _, line := range run.Console {
 		t.Logf("chromium console: %s", line)
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -103,20 +102,11 @@ func (a *Admin) owner() string {
 }
 
 func (a *Admin) serveList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, r, "SERVICE", http.MethodGet)
-		return
-	}
-	c := a.configs(w)
+	c := a.readConfigs(w, r, "SERVICE")
 	if c == nil {
 		return
 	}
-	body, err := json.Marshal(BucketList{Buckets: sortedBuckets(c)})
-	if err != nil {
-		writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: encode bucket list: %w", err))
-		return
-	}
-	write(w, http.StatusOK, "application/json", append(body, '\n'))
+	a.writeJSON(w, r, "bucket list", BucketList{Buckets: sortedBuckets(c)})
 }
 
 // BucketList is the answer of GET /s3_cors/buckets: the buckets that have

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -54,17 +53,8 @@ type ExplainRequest struct {
 }
 
 func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "SERVICE", http.MethodPost)
-		return
-	}
-	if r.ContentLength > s3cors.MaxBodySize {
-		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
-		return
-	}
-	body, err := putcors.ReadBody(r.Body)
-	if err != nil {
-		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: explain: %w", err))
+	body, ok := a.readPost(w, r, "explain")
+	if !ok {
 		return
 	}
 	var req ExplainRequest

@@ -126,11 +126,7 @@ func effective(c Configs, bucket string, h int) (*s3cors.Configuration, string) 
 }
 
 func (a *Admin) serveSources(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, r, "SERVICE", http.MethodGet)
-		return
-	}
-	c := a.configs(w)
+	c := a.readConfigs(w, r, "SERVICE")
 	if c == nil {
 		return
 	}
@@ -165,11 +161,7 @@ func (a *Admin) serveSources(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) serveBucketSources(w http.ResponseWriter, r *http.Request, bucket string) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, r, "BUCKET", http.MethodGet)
-		return
-	}
-	c := a.configs(w)
+	c := a.readConfigs(w, r, "BUCKET")
 	if c == nil {
 		return
 	}
@@ -206,6 +198,16 @@ func (a *Admin) serveBucketSources(w http.ResponseWriter, r *http.Request, bucke
 		}
 	}
 	a.writeJSON(w, r, "sources of "+bucket, out)
+}
+
+// readConfigs begins a read-only route: 405 MethodNotAllowed for a method
+// other than GET, 503 without a live app; it returns nil when it answered.
+func (a *Admin) readConfigs(w http.ResponseWriter, r *http.Request, resourceType string) Configs {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, r, resourceType, http.MethodGet)
+		return nil
+	}
+	return a.configs(w)
 }
 
 // isStatic reports whether a handler has a static configuration for bucket.

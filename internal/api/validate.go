@@ -21,7 +21,8 @@ const ValidatePath = "/s3_cors/validate"
 // application/json; Content-MD5 and x-amz-checksum-* verified when
 // present), judged exactly as PUT /s3_cors/buckets/<bucket> judges it,
 // and nothing stored. A refused document is still a 200 answer: the
-// verdict is in Valid and Error.
+// verdict is in Valid and Error. A body over 64 KiB is refused as by the
+// other routes, with S3's 400 MaxMessageLengthExceeded document.
 type Validation struct {
 	// Valid is true when a PUT of the same request would be stored.
 	Valid bool `json:"valid"`
@@ -52,20 +53,11 @@ type ValidationError struct {
 }
 
 func (a *Admin) serveValidate(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "SERVICE", http.MethodPost)
+	body, ok := a.readPost(w, r, "validate")
+	if !ok {
 		return
 	}
-	var cfg *s3cors.Configuration
-	var err error
-	if r.ContentLength > s3cors.MaxBodySize {
-		err = s3err.TooLarge(s3cors.MaxBodySize)
-	} else {
-		var body []byte
-		if body, err = putcors.ReadBody(r.Body); err == nil {
-			cfg, err = putcors.Decode(r.Header, body, putcors.Options{Owner: a.owner()})
-		}
-	}
+	cfg, err := putcors.Decode(r.Header, body, putcors.Options{Owner: a.owner()})
 	var refused *s3err.Error
 	switch {
 	case err == nil:
@@ -74,8 +66,28 @@ func (a *Admin) serveValidate(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &refused):
 		a.writeJSON(w, r, "validation", Validation{Error: validationError(refused)})
 	default:
-		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: validate: %w", err))
+		writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: validate: %w", err))
 	}
+}
+
+// readPost begins a POST route that reads a body of at most
+// s3cors.MaxBodySize: 405 for another method, S3's 400 for a body too
+// large or cut off. It returns false when it answered.
+func (a *Admin) readPost(w http.ResponseWriter, r *http.Request, route string) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "SERVICE", http.MethodPost)
+		return nil, false
+	}
+	if r.ContentLength > s3cors.MaxBodySize {
+		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
+		return nil, false
+	}
+	body, err := putcors.ReadBody(r.Body)
+	if err != nil {
+		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: %s: %w", route, err))
+		return nil, false
+	}
+	return body, true
 }
 
 // validationError describes e, with the value its message names.
