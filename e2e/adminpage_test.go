@@ -195,6 +195,17 @@ http://127.0.0.1:{{PORT0}} {
 	const invalidEdit = `{"CORSRules":[{"AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET","PATCH"]}]}`
 	const validEdit = `{"CORSRules":[{"ID":"new-app","AllowedOrigins":["https://new.example.com"],"AllowedMethods":["PUT","GET"],"AllowedHeaders":["content-type","x-amz-*"],"MaxAgeSeconds":120}]}`
 
+	// Why the page has a bridge: Caddy's admin listener refuses what a
+	// browser sends when the page's address is typed in (Sec-Fetch-Mode
+	// without an Origin), whatever its origins setting.
+	t.Run("the admin listener refuses a browser's navigation", func(t *testing.T) {
+		res := send(t, newRequest(t, http.MethodGet, "http://"+c.Admin+"/s3_cors/", "",
+			"Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none", "Sec-Fetch-Dest", "document"))
+		if res.status != http.StatusForbidden {
+			t.Errorf("navigation to the admin page: %d, want 403 (does Caddy now let browsers in? then the page needs no bridge)", res.status)
+		}
+	})
+
 	url := startPageBridge(t, c.Admin)
 	steps := []pageStep{
 		step("goto"),
