@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
-	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // Command returns the `caddy s3-cors` command and its subcommands, for
@@ -140,21 +138,6 @@ func readConfiguration(s streams, file string) ([]byte, error) {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
 	return body, nil
-}
-
-// isJSON tells the aws cli JSON shape from the PutBucketCors XML by the
-// first non-space byte: `{` (or the `[` of the console's bare rule list).
-func isJSON(body []byte) bool {
-	trimmed := strings.TrimLeft(string(body), " \t\r\n")
-	return strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")
-}
-
-// parseConfiguration parses body as JSON or XML, as isJSON tells.
-func parseConfiguration(body []byte) (*s3cors.Configuration, error) {
-	if isJSON(body) {
-		return s3cors.ParseJSON(body)
-	}
-	return s3cors.ParseXML(body)
 }
 
 // writeBody writes b to w, with a final newline for the terminal.

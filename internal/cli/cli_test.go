@@ -59,7 +59,7 @@ func readFile(t *testing.T, name string) string {
 // file, as the commands print it.
 func normalized(t *testing.T, name string, asJSON bool) string {
 	t.Helper()
-	cfg, err := parseConfiguration([]byte(readFile(t, name)))
+	cfg, err := s3cors.Parse([]byte(readFile(t, name)))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
