@@ -46,7 +46,7 @@ Caddy's admin API refuses every request a browser makes on its own (it
 checks the Origin and the Sec-Fetch-* headers, and a typed URL has no
 Origin), so the page cannot be opened at the admin address directly. This
 command listens on a loopback address (--listen, default 127.0.0.1 on a
-free port), prints a URL holding a one-time secret, and forwards the page
+free port), prints a URL holding a secret made for this run, and forwards the page
 and its requests to the admin API as the other subcommands send theirs.
 
 It answers only requests that carry the secret (a SameSite=Strict cookie
