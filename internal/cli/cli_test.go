@@ -122,7 +122,7 @@ func TestCommand(t *testing.T) {
 			t.Errorf("subcommand %s lacks Short, Long or RunE", sub.Name())
 		}
 	}
-	want := []string{"delete", "explain", "get", "list", "put", "validate"}
+	want := []string{"delete", "explain", "get", "list", "page", "put", "validate"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("subcommands = %v, want %v", names, want)
 	}
