@@ -265,7 +265,7 @@ func (e *apiError) Error() string {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
-	if e.Status == http.StatusNotFound && strings.HasPrefix(e.URI, "/s3_cors/") {
+	if e.Status == http.StatusNotFound && strings.HasPrefix(e.URI, api.AdminPrefix) {
 		msg += " (is the s3_cors module in this Caddy build?)"
 	}
 	return msg
