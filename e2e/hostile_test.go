@@ -480,3 +480,117 @@ func TestHostileSignatures(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileAttribution attacks bucket resolution against real MinIO
+// (MINIO_DOMAIN=s3.test): requests the store may read as another bucket
+// than the sidecar, or as none, must carry neither a rule's CORS headers
+// nor MinIO's own (which echo any origin with credentials), and such
+// preflights are refused by the sidecar, never forwarded. `photos` lets
+// appOrigin read with credentials; `private` has no CORS configuration
+// and is readable anonymously, so MinIO serves its data to anyone.
+func TestHostileAttribution(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIOWithEnv(t, "MINIO_DOMAIN=s3.test")
+	mc := minioClient(t, m)
+	for _, bucket := range []string{"photos", "private"} {
+		makeBucket(t, mc, bucket)
+		putObject(t, mc, bucket, "s.txt", "secret of "+bucket)
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		err := mc.SetBucketPolicy(ctx, bucket, publicReadPolicy(bucket))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := `
+		bucket_config photos {
+			rule {
+				origins ` + appOrigin + `
+				methods GET
+			}
+		}`
+	// Sites that take any Host, as a catch-all sidecar does.
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://:{{PORT0}} {
+	bind 127.0.0.1
+	s3_cors {
+		bucket host s3.test`+rule+`
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+http://:{{PORT1}} {
+	bind 127.0.0.1
+	s3_cors {`+rule+`
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+`, testenv.CaddyOptions{Ports: 2})
+	hostSite, pathSite := c.URL(0), c.URL(1)
+	const evil = "https://evil.example"
+	tests := []struct {
+		name, site, method, host, target, origin string
+		status                                   int    // 0: any
+		body                                     string // a part of the body; "" not checked
+		acao                                     string // wanted Access-Control-Allow-Origin, "" for none
+	}{
+		// Controls: what the sidecar must keep doing.
+		{"host style allowed", hostSite, "GET", "photos.s3.test", "/s.txt", appOrigin, 200, "secret of photos", appOrigin},
+		{"host style preflight allowed", hostSite, "OPTIONS", "photos.s3.test", "/s.txt", appOrigin, 200, "", appOrigin},
+		{"path style allowed", pathSite, "GET", "", "/photos/s.txt", appOrigin, 200, "secret of photos", appOrigin},
+		{"path style other bucket", pathSite, "GET", "", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+
+		// Issue 14 item 1: MinIO serves these path style or as another
+		// bucket; photos' rule must not decorate them.
+		{"trailing-dot host", hostSite, "GET", "photos.s3.test.", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+		{"trailing-dot host preflight", hostSite, "OPTIONS", "photos.s3.test.", "/private/s.txt", appOrigin, 403, "Bucket not found", ""},
+		{"upper-case host", hostSite, "GET", "PHOTOS.s3.test", "/s.txt", appOrigin, 0, "", ""},
+		{"upper-case base", hostSite, "GET", "photos.S3.TEST", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+		{"upper-case host preflight", hostSite, "OPTIONS", "PHOTOS.s3.test", "/s.txt", appOrigin, 403, "Bucket not found", ""},
+
+		// Issue 14 item 2: MinIO's own CORS headers never get through.
+		{"double slash preflight", pathSite, "OPTIONS", "", "//photos/s.txt", evil, 403, "Bucket not found", ""},
+		{"double slash actual", pathSite, "GET", "", "//photos/s.txt", evil, 0, "", ""},
+		{"encoded slash actual", pathSite, "GET", "", "/%2Fphotos/s.txt", evil, 0, "", ""},
+		{"encoded slash preflight", pathSite, "OPTIONS", "", "/%2Fphotos/s.txt", evil, 403, "Bucket not found", ""},
+		{"dot-dot actual", pathSite, "GET", "", "/photos/../private/s.txt", appOrigin, 0, "", ""},
+		{"service endpoint", pathSite, "GET", "", "/", evil, 0, "", ""},
+		{"service endpoint preflight", pathSite, "OPTIONS", "", "/", evil, 403, "Bucket not found", ""},
+		{"foreign host on a catch-all site", hostSite, "GET", "other.example", "/private/s.txt", evil, 200, "secret of private", ""},
+		{"foreign host preflight", hostSite, "OPTIONS", "other.example", "/private/s.txt", evil, 403, "Bucket not found", ""},
+		{"allowed bucket, other origin", pathSite, "GET", "", "/photos/s.txt", evil, 200, "secret of photos", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, tc.site+tc.target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			req.Header.Set("Origin", tc.origin)
+			if tc.method == "OPTIONS" {
+				req.Header.Set("Access-Control-Request-Method", "GET")
+			}
+			res, body := mustSend(t, req)
+			if tc.status != 0 && res.StatusCode != tc.status {
+				t.Errorf("status %d, want %d: %.300s", res.StatusCode, tc.status, body)
+			}
+			if !strings.Contains(body, tc.body) {
+				t.Errorf("body %.300q, want %q in it", body, tc.body)
+			}
+			got := res.Header.Values("Access-Control-Allow-Origin")
+			if tc.acao == "" {
+				for name, v := range res.Header {
+					if strings.HasPrefix(name, "Access-Control-") {
+						t.Errorf("%s: %q (status %d, body %.200q)", name, v, res.StatusCode, body)
+					}
+				}
+			} else if len(got) != 1 || got[0] != tc.acao {
+				t.Errorf("Access-Control-Allow-Origin %q, want %q", got, tc.acao)
+			}
+		})
+	}
+}
