@@ -252,7 +252,9 @@ func TestHostileBucketNames(t *testing.T) {
 	c := startHostile(t)
 	site := c.URL(0)
 	names := []string{"..", "..%2F..%2F..%2Fescape", "%2E%2E%2Fescape", "a%2Fescape", "escape%2F..%2F..%2Fx",
-		"Escape", "UPPER", "es..cape", "-escape", "escape%00", "escape%0d%0a"}
+		"Escape", "UPPER", "es..cape", "-escape", "escape%00", "escape%0d%0a",
+		// Prefixes and suffixes S3 reserves.
+		"xn--escape", "sthree-escape", "escape-s3alias", "escape--ol-s3"}
 	// On the S3 API, path style, the first segment of the decoded path is
 	// the bucket: these address an object of a valid bucket, not an invalid
 	// name, and `?cors` on an object is the store's business: the request
