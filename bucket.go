@@ -185,10 +185,10 @@ func checkBaseDomain(d string) error {
 // s3cors.SplitURL for paths, hostname for hosts). repl may be nil outside
 // Caddy's HTTP server, where placeholder expressions resolve to no bucket.
 func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, object bool) {
-	switch s.Bucket {
-	case "", bucketPath:
+	switch {
+	case s.pathStyle():
 		return s3cors.SplitURL(r.URL)
-	case bucketHost:
+	case s.Bucket == bucketHost:
 		host, ok := hostname(r.Host)
 		if !ok {
 			return "", false
@@ -211,6 +211,9 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		return repl.ReplaceAll(s.Bucket, ""), hasKey(r.URL.Path)
 	}
 }
+
+// pathStyle reports whether buckets are named by the first path segment.
+func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketPath }
 
 // lookup finds the policy of bucket (nil: none) and the bucket's name as
 // the placeholder value.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -159,6 +160,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // none of the store's CORS headers (unless keep_upstream_cors) and no
 // rule's. In report-only mode it goes to the store untouched.
 func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.s3api != nil && h.pathStyle() && h.s3api.IsCORSRequest(r) {
+		// `?cors` whose first path segment is no valid bucket name gets
+		// S3's InvalidBucketName, as before the module stopped trusting
+		// such paths; with a valid one the store answers: the module acts
+		// on no bucket it cannot attribute.
+		if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); first != "" && !s3cors.ValidBucketName(first) {
+			h.s3api.ServeCORS(w, r, first, h.app)
+			return nil
+		}
+	}
 	if h.ReportOnly != "" {
 		return next.ServeHTTP(w, r)
 	}
