@@ -11,7 +11,7 @@
 //     S3-compatible store (MinIO) reached with minio-go.
 //
 // A Syncer lists a Store, re-reads only the keys whose Version changed,
-// parses them with s3cors.ParseXML and publishes an immutable map of
+// parses them with s3cors.ParseStoredXML and publishes an immutable map of
 // configurations. Writes made through the Syncer are visible on the node
 // that made them at once and on the others at their next sync.
 //
