@@ -596,3 +596,79 @@ http://:{{PORT1}} {
 		})
 	}
 }
+
+// TestHostileCredentials sends ?cors writes carrying two credentials, one
+// valid: two Authorization lines, a presigned URL with X-Amz-Signature
+// twice. Each is refused with S3's 400 InvalidArgument and nothing is
+// stored, whichever credential comes first.
+func TestHostileCredentials(t *testing.T) {
+	t.Parallel()
+	c := startHostile(t)
+	site := c.URL(0)
+	bogus := "AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260314/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)
+	presigned := func(t *testing.T) *http.Request {
+		req, err := http.NewRequest("PUT", site+"/creds?cors", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := req.URL.Query()
+		q.Set("X-Amz-Expires", "300")
+		req.URL.RawQuery = q.Encode()
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
+			req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := http.NewRequest("PUT", u, strings.NewReader(cfgA))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := md5.Sum([]byte(cfgA))
+		out.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		return out
+	}
+	tests := []struct {
+		name    string
+		request func(t *testing.T) *http.Request
+	}{
+		{"Authorization twice, valid first", func(t *testing.T) *http.Request {
+			req := signedCORS(t, "PUT", site, "creds", cfgA, accessKey, secretKey, time.Now())
+			req.Header.Add("Authorization", bogus)
+			return req
+		}},
+		{"Authorization twice, valid last", func(t *testing.T) *http.Request {
+			req := signedCORS(t, "PUT", site, "creds", cfgA, accessKey, secretKey, time.Now())
+			req.Header["Authorization"] = append([]string{bogus}, req.Header["Authorization"]...)
+			return req
+		}},
+		{"X-Amz-Signature twice, valid first", func(t *testing.T) *http.Request {
+			req := presigned(t)
+			req.URL.RawQuery += "&X-Amz-Signature=" + strings.Repeat("0", 64)
+			return req
+		}},
+		{"X-Amz-Signature twice, valid last", func(t *testing.T) *http.Request {
+			req := presigned(t)
+			req.URL.RawQuery = strings.Replace(req.URL.RawQuery, "X-Amz-Signature=", "X-Amz-Signature="+strings.Repeat("0", 64)+"&X-Amz-Signature=", 1)
+			return req
+		}},
+	}
+	// The presigned URL itself is accepted: the refusals are not about it.
+	res, body := mustSend(t, presigned(t))
+	if res.StatusCode != 200 {
+		t.Fatalf("presigned PUT: %d %s", res.StatusCode, body)
+	}
+	if res, body := mustSend(t, signedCORS(t, "DELETE", site, "creds", "", accessKey, secretKey, time.Now())); res.StatusCode != 204 {
+		t.Fatalf("DELETE: %d %s", res.StatusCode, body)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := mustSend(t, tc.request(t))
+			if res.StatusCode != 400 || s3Code(body) != "InvalidArgument" {
+				t.Errorf("got %d %s, want 400 InvalidArgument", res.StatusCode, body)
+			}
+			if st, got := adminGet(t, c.Admin, "creds"); st != 404 {
+				t.Errorf("configuration stored: %d %s", st, got)
+			}
+		})
+	}
+}
