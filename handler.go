@@ -266,7 +266,8 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddy
 	repl *caddy.Replacer, name any, p *s3cors.Policy, d s3cors.Decision,
 ) error {
 	setPlaceholders(repl, name, p, &d)
-	cw := s3cors.NewResponseWriter(w, d, h.KeepUpstreamCORS)
+	cw := s3cors.AcquireResponseWriter(w, &d, h.KeepUpstreamCORS)
+	defer cw.Release()
 	err := next.ServeHTTP(cw, r)
 	if cw.WroteHeader() {
 		return err

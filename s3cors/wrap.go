@@ -28,9 +28,10 @@ func Wrap(p *Policy, next http.Handler) http.Handler {
 			d.WritePreflight(w)
 			return
 		}
-		cw := NewResponseWriter(w, d, false)
+		cw := AcquireResponseWriter(w, &d, false)
 		next.ServeHTTP(cw, r)
 		cw.Finish()
+		cw.Release()
 	})
 }
 
