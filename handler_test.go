@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 
 // minio stands in for MinIO: it adds its own permissive CORS headers to
@@ -146,7 +147,7 @@ func TestHandler(t *testing.T) {
 		`{"CORSRules":[{"ID":"from-api","AllowedOrigins":["https://api.example.com"],"AllowedMethods":["GET"]}]}`), "test"); err != nil {
 		t.Fatal(err)
 	}
-	allowedApp := with(noCORS(),
+	allowedApp := testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",
 		"Access-Control-Allow-Methods", "GET, HEAD",
@@ -164,49 +165,49 @@ func TestHandler(t *testing.T) {
 	}{
 		{name: "preflight allowed", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Amz-Date, Content-Type"}},
-			status: 200, headers: with(allowedApp, "Access-Control-Allow-Headers", "x-amz-date, content-type", "Vary", vary3,
+			status: 200, headers: testenv.With(allowedApp, "Access-Control-Allow-Headers", "x-amz-date, content-type", "Vary", vary3,
 				"Content-Length", "0", "Content-Type", "", "X-Amz-Request-Id", "", "X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
 		{name: "preflight star rule", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
 			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
-			status: 200, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Vary", vary3, "X-Rule", "1")},
+			status: 200, headers: testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Vary", vary3, "X-Rule", "1")},
 		{name: "preflight denied", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
-			status: 403, body: "<Code>AccessForbidden</Code>", headers: with(noCORS(), "Content-Type", "application/xml", "X-Result", "denied", "X-Rule", "")},
+			status: 403, body: "<Code>AccessForbidden</Code>", headers: testenv.With(noCORS(), "Content-Type", "application/xml", "X-Result", "denied", "X-Rule", "")},
 		{name: "preflight without origin", req: request{method: "OPTIONS", path: "/photos/a.jpg"},
-			status: 400, body: "Insufficient information. Origin request header needed.", headers: with(noCORS(), "X-Result", "no_origin")},
+			status: 400, body: "Insufficient information. Origin request header needed.", headers: testenv.With(noCORS(), "X-Result", "no_origin")},
 		{name: "preflight bucket without configuration", req: request{method: "OPTIONS", path: "/nocors/a.jpg", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
-			status: 403, body: "CORSResponse: CORS is not enabled for this bucket.", headers: with(noCORS(), "X-Bucket", "nocors", "X-Result", "not_configured")},
+			status: 403, body: "CORSResponse: CORS is not enabled for this bucket.", headers: testenv.With(noCORS(), "X-Bucket", "nocors", "X-Result", "not_configured")},
 		{name: "preflight bad method", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
-			status: 400, body: "Invalid Access-Control-Request-Method: PATCH", headers: with(noCORS(), "X-Result", "bad_request")},
+			status: 400, body: "Invalid Access-Control-Request-Method: PATCH", headers: testenv.With(noCORS(), "X-Result", "bad_request")},
 		{name: "preflight app configuration", req: request{method: "OPTIONS", path: "/dynamic/k", headers: map[string]string{
 			"Origin": "https://api.example.com", "Access-Control-Request-Method": "GET"}},
 			status: 200, headers: map[string]string{"Access-Control-Allow-Origin": "https://api.example.com", "X-Rule": "from-api"}},
 		{name: "actual allowed", req: request{path: "/photos/a.jpg", headers: appOrigin}, status: 200, body: "hello", upstream: true,
-			headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "X-Amz-Request-Id", "MINIO", "Content-Length", "5",
+			headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "X-Amz-Request-Id", "MINIO", "Content-Length", "5",
 				"X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
 		{name: "actual denied", req: request{path: "/photos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "denied")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "denied")},
 		{name: "actual without origin", req: request{path: "/photos/a.jpg"},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "no_origin")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "no_origin")},
 		{name: "actual bucket without configuration", req: request{path: "/nocors/a.jpg", headers: appOrigin},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "not_configured")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "not_configured")},
 		{name: "actual wildcard rule", req: request{path: "/public", headers: map[string]string{"Origin": "https://any.example"}},
-			status: 200, upstream: true, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET",
+			status: 200, upstream: true, headers: testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET",
 				"Vary", vary3+"\nAccept-Encoding", "X-Rule", "0")},
 		{name: "actual with ACRM of another rule", req: request{path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
 			status: 200, upstream: true, headers: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT"}},
 		{name: "head keeps semantics", req: request{method: "HEAD", path: "/photos/etag", headers: appOrigin},
-			status: 200, body: "", upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Content-Length", "5", "Etag", `"v1"`)},
+			status: 200, body: "", upstream: true, headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Content-Length", "5", "Etag", `"v1"`)},
 		{name: "not modified keeps semantics", req: request{path: "/photos/etag", headers: map[string]string{
 			"Origin": "https://app.example.com", "If-None-Match": `"v1"`}},
-			status: 304, upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
+			status: 304, upstream: true, headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
 		// Requests attributed to no bucket: none of the store's CORS
 		// headers, no rule's; preflights refused, never forwarded.
 		{name: "no bucket loses the store's CORS headers", req: request{path: "/", headers: appOrigin},
-			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: with(noCORS(),
+			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: testenv.With(noCORS(),
 				"Vary", "Accept-Encoding", "X-Bucket", "{http.s3_cors.bucket}", "X-Result", "{http.s3_cors.result}")},
 		{name: "no bucket preflight refused", req: request{method: "OPTIONS", path: "/", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
@@ -217,18 +218,18 @@ func TestHandler(t *testing.T) {
 		{name: "double slash preflight without origin", req: request{method: "OPTIONS", path: "//photos/hello.txt"},
 			status: 400, body: "Origin request header needed", headers: noCORS()},
 		{name: "double slash actual", req: request{path: "//photos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{name: "double slash actual from an allowed origin", req: request{path: "//photos/a.jpg", headers: appOrigin},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{name: "encoded slash preflight refused", req: request{method: "OPTIONS", path: "/%2Fphotos/a.jpg", headers: map[string]string{
 			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
 			status: 403, body: "CORSResponse: Bucket not found", headers: noCORS()},
 		{name: "encoded slash actual", req: request{path: "/%2Fphotos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{name: "encoded slash in bucket actual", req: request{path: "/photos%2Fa.jpg", headers: appOrigin},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{name: "dot-dot actual", req: request{path: "/photos/../private/a.jpg", headers: appOrigin},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, optionsBefore := m.requests.Load(), m.options.Load()
@@ -297,17 +298,17 @@ func TestHandlerResolution(t *testing.T) {
 		{"default on actual request", request{host: "videos.s3.example.com", path: "/a", headers: map[string]string{"Origin": "https://default.example.com"}},
 			200, map[string]string{"Access-Control-Allow-Origin": "https://default.example.com", "Vary": vary3 + "\nAccept-Encoding"}},
 		{"foreign host loses the store's CORS headers", request{host: "photos.example.net", path: "/a", headers: map[string]string{"Origin": "https://app.example.com"}},
-			200, with(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
+			200, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
 		{"foreign host preflight refused", request{method: "OPTIONS", host: "photos.example.net", path: "/a", headers: preflight("https://app.example.com")},
-			403, with(noCORS(), "X-Bucket", "{http.s3_cors.bucket}")},
+			403, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}")},
 		// MinIO reads these hosts path style (trailing dot) or as another
 		// bucket (upper case): no rule's headers, none of the store's.
 		{"trailing-dot host", request{host: "photos.s3.example.com.", path: "/private/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
-			200, with(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
+			200, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
 		{"trailing-dot host with port", request{host: "photos.s3.example.com.:443", path: "/private/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
-			200, with(noCORS(), "Vary", "Accept-Encoding")},
+			200, testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{"upper-case host", request{host: "PHOTOS.s3.example.com", path: "/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
-			200, with(noCORS(), "Vary", "Accept-Encoding")},
+			200, testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 		{"trailing-dot host preflight refused", request{method: "OPTIONS", host: "photos.s3.example.com.", path: "/a.jpg", headers: preflight("https://app.example.com")},
 			403, noCORS()},
 		{"upper-case host preflight refused", request{method: "OPTIONS", host: "Photos.S3.Example.Com", path: "/a.jpg", headers: preflight("https://app.example.com")},
@@ -389,7 +390,7 @@ func TestHandlerNextError(t *testing.T) {
 		keep bool
 		want map[string]string
 	}{
-		{"strip", false, with(noCORS(), "X-Other", "kept", "Vary", "Accept-Encoding")},
+		{"strip", false, testenv.With(noCORS(), "X-Other", "kept", "Vary", "Accept-Encoding")},
 		{"keep", true, map[string]string{"Access-Control-Allow-Origin": "https://x.example", "Vary": "Origin, Accept-Encoding"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -426,7 +427,7 @@ func TestHandlerNextWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkHeaders(t, w.Header(), with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET", "Vary", vary3))
+	checkHeaders(t, w.Header(), testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET", "Vary", vary3))
 }
 
 func TestHandlerStreaming(t *testing.T) {
@@ -517,35 +518,6 @@ func TestHandlerFlush(t *testing.T) {
 	}
 }
 
-// TestPlaceholdersWithoutReplacer: outside Caddy's server (no replacer in
-// the context) the handler still works.
-func TestPlaceholdersWithoutReplacer(t *testing.T) {
-	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
-	r.Header.Set("Origin", "https://x.example")
-	r.Header.Set("Access-Control-Request-Method", "GET")
-	w := httptest.NewRecorder()
-	if err := h.ServeHTTP(w, r, nil); err != nil {
-		t.Fatal(err)
-	}
-	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
-		t.Errorf("preflight %d %v", w.Code, w.Header())
-	}
-	repl := caddy.NewReplacer()
-	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
-	if err := h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
-		t.Fatal(err)
-	}
-	for key, want := range map[string]string{placeholderBucket: "photos", placeholderResult: "allowed", placeholderRule: "0"} {
-		if got, _ := repl.GetString(key); got != want {
-			t.Errorf("%s = %q, want %q", key, got, want)
-		}
-	}
-}
-
 // TestHandlerInformational: a 1xx response passes through as it is and the
 // final response still gets exactly the rule's headers.
 func TestHandlerInformational(t *testing.T) {
@@ -573,7 +545,7 @@ func TestHandlerInformational(t *testing.T) {
 	if len(hints) != 1 || hints[0].Get("Link") == "" {
 		t.Fatalf("103 Early Hints not passed through: %v", hints)
 	}
-	checkHeaders(t, res.Header, with(noCORS(),
+	checkHeaders(t, res.Header, testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",
 		"Access-Control-Allow-Methods", "GET, HEAD",
