@@ -20,14 +20,7 @@ import (
 // elements in any order. On failure it returns an *Error with S3's status,
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
-	if len(body) > MaxBodySize {
-		return nil, errTooLarge()
-	}
-	var b builder
-	if err := b.parseXML(body); err != nil {
-		return nil, err
-	}
-	return b.finish()
+	return parseXML(body, false)
 }
 
 // ParseStoredXML parses a configuration read back from storage. It is
@@ -36,10 +29,14 @@ func ParseXML(body []byte) (*Configuration, error) {
 // around it), so that an upgrade never stops serving a stored
 // configuration; the APIs refuse those values in new writes.
 func ParseStoredXML(body []byte) (*Configuration, error) {
+	return parseXML(body, true)
+}
+
+func parseXML(body []byte, stored bool) (*Configuration, error) {
 	if len(body) > MaxBodySize {
 		return nil, errTooLarge()
 	}
-	b := builder{stored: true}
+	b := builder{stored: stored}
 	if err := b.parseXML(body); err != nil {
 		return nil, err
 	}
