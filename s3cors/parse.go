@@ -20,7 +20,7 @@ import (
 // elements in any order. On failure it returns an *Error with S3's status,
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
-	return parseXML(body, false)
+	return parse(body, (*builder).parseXML)
 }
 
 // ParseStoredXML parses a configuration read back from storage. It is
@@ -29,18 +29,10 @@ func ParseXML(body []byte) (*Configuration, error) {
 // around it), so that an upgrade never stops serving a stored
 // configuration; the APIs refuse those values in new writes.
 func ParseStoredXML(body []byte) (*Configuration, error) {
-	return parseXML(body, true)
-}
-
-func parseXML(body []byte, stored bool) (*Configuration, error) {
-	if len(body) > MaxBodySize {
-		return nil, errTooLarge()
-	}
-	b := builder{stored: stored}
-	if err := b.parseXML(body); err != nil {
-		return nil, err
-	}
-	return b.finish()
+	return parse(body, func(b *builder, body []byte) *Error {
+		b.stored = true
+		return b.parseXML(body)
+	})
 }
 
 // ParseJSON parses and validates the aws cli / SDK shape
@@ -49,14 +41,38 @@ func parseXML(body []byte, stored bool) (*Configuration, error) {
 // checked in the order the SDKs serialize them (ID, AllowedHeaders,
 // AllowedMethods, AllowedOrigins, ExposeHeaders, MaxAgeSeconds).
 func ParseJSON(body []byte) (*Configuration, error) {
+	return parse(body, (*builder).parseJSON)
+}
+
+// parse refuses a body over MaxBodySize, then builds the configuration
+// with read, the XML or the JSON reader.
+func parse(body []byte, read func(*builder, []byte) *Error) (*Configuration, error) {
 	if len(body) > MaxBodySize {
 		return nil, errTooLarge()
 	}
 	var b builder
-	if err := b.parseJSON(body); err != nil {
+	if err := read(&b, body); err != nil {
 		return nil, err
 	}
 	return b.finish()
+}
+
+// Parse parses a configuration in either shape: the aws cli JSON when
+// IsJSON says so, PutBucketCors XML otherwise. It is for files and request
+// bodies that carry no Content-Type.
+func Parse(body []byte) (*Configuration, error) {
+	if IsJSON(body) {
+		return ParseJSON(body)
+	}
+	return ParseXML(body)
+}
+
+// IsJSON tells the aws cli JSON shape from PutBucketCors XML by the first
+// byte after spaces, tabs and line breaks: `{`, or the `[` of the S3
+// console's bare list of rules. An XML document starts with `<`.
+func IsJSON(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 }
 
 // builder collects the rules element by element, in document order, and
