@@ -27,7 +27,7 @@ import (
 func Command() caddycmd.Command {
 	return caddycmd.Command{
 		Name:  "s3-cors",
-		Usage: "put|get|delete|list|validate|explain [<args>]",
+		Usage: "put|get|delete|list|validate|explain|page [<args>]",
 		Short: "Manages and explains the S3 bucket CORS configurations",
 		Long: `
 Manages the per-bucket CORS configurations of the s3_cors module, which
@@ -38,6 +38,9 @@ instance through its admin API (the /s3_cors/ endpoints), which must be
 enabled and accessible. The address of the admin API is taken from the
 --address flag, or from the given --config file (with --adapter), or is
 the default, as 'caddy reload' and 'caddy stop' do.
+
+The page subcommand opens the operator page of the running instance
+(GET /s3_cors/ on its admin API) to a browser on this machine.
 
 The validate subcommand checks a configuration file locally, exactly as
 S3 would check the body of a PutBucketCors request. The explain subcommand
@@ -58,7 +61,7 @@ the command exits with a non-zero status.
 				return cmd.Help()
 			}
 			cmd.AddCommand(putCommand(), getCommand(), deleteCommand(), listCommand(),
-				validateCommand(), explainCommand())
+				validateCommand(), explainCommand(), pageCommand())
 		},
 	}
 }
