@@ -73,6 +73,7 @@ const (
 // Messages of the errors this package adds to the engine's.
 const (
 	msgInternal           = "We encountered an internal error. Please try again."
+	msgNoSuchBucket       = "The specified bucket does not exist"
 	msgServiceUnavailable = "Service is unable to handle request."
 	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 	msgRequestTimeout     = "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."

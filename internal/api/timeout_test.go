@@ -81,7 +81,7 @@ func TestS3APIBodyTimeout(t *testing.T) {
 			m := newMem(t, nil)
 			s := &S3API{Verify: (&fakeVerifier{}).verify, BodyTimeout: timeout}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s.ServeCORS(w, r, tc.bucket, slowConfigs{m, tc.storage})
+				s.ServeCORS(w, r, tc.bucket, slowConfigs{m, tc.storage}, nil)
 			}))
 			defer srv.Close()
 			status, body, took := rawPut(t, srv.Listener.Addr().String(), len(otherXML), tc.sent, otherXML)
