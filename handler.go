@@ -136,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.serveS3API(w, r, bucket, next)
 		return nil
 	}
-	next = h.watchDeleteBucket(r, bucket, object, next)
+	next = h.watchBucket(r, bucket, object, next)
 	p, name := h.lookup(bucket)
 	if h.ReportOnly != "" && (h.ReportOnly == reportOnlyAll || p != nil && p == h.def) {
 		return h.serveReportOnly(w, r, next, repl, name, p, object)

@@ -13,28 +13,34 @@ import (
 // deleteTimeout bounds deleting a configuration after its bucket.
 const deleteTimeout = 30 * time.Second
 
-// watchDeleteBucket returns next, wrapped when r is S3's DeleteBucket
-// (`DELETE /<bucket>` with no subresource): when the store answers 204,
-// the bucket is gone, and so is its CORS configuration, on every node
-// (through storage), as on S3; a bucket created again under the name
-// starts with none.
-func (h *Handler) watchDeleteBucket(r *http.Request, bucket string, object bool, next caddyhttp.Handler) caddyhttp.Handler {
-	if r.Method != http.MethodDelete || object || h.app == nil || !isDeleteBucket(r.URL.RawQuery) {
+// watchBucket returns next, wrapped when r is S3's DeleteBucket or
+// CreateBucket (`DELETE` or `PUT /<bucket>` with no subresource). When
+// the store answers DeleteBucket with 204, the bucket is gone, and so is
+// its CORS configuration, on every node (through storage), as on S3; a
+// bucket created again under the name starts with none. When it answers
+// CreateBucket with 200, the bucket exists, whatever the module knew of
+// it. Other requests cost one comparison of the method.
+func (h *Handler) watchBucket(r *http.Request, bucket string, object bool, next caddyhttp.Handler) caddyhttp.Handler {
+	if (r.Method != http.MethodDelete && r.Method != http.MethodPut) || object || h.app == nil || !noSubresource(r.URL.RawQuery) {
 		return next
 	}
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 		err := next.ServeHTTP(sw, r)
-		if sw.status == http.StatusNoContent {
+		switch {
+		case r.Method == http.MethodDelete && sw.status == http.StatusNoContent:
 			h.bucketDeleted(r, bucket)
+		case r.Method == http.MethodPut && sw.status == http.StatusOK && h.buckets != nil:
+			h.buckets.noteBucket(bucket, true)
 		}
 		return err
 	})
 }
 
-// isDeleteBucket reports whether a DELETE with this query is DeleteBucket:
-// no query key but the presigning parameters and the SDKs' x-id.
-func isDeleteBucket(query string) bool {
+// noSubresource reports whether a bucket request with this query is on
+// the bucket itself (DeleteBucket, CreateBucket): no query key but the
+// presigning parameters and the SDKs' x-id.
+func noSubresource(query string) bool {
 	for query != "" {
 		var part string
 		part, query, _ = strings.Cut(query, "&")
