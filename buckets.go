@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -76,8 +77,11 @@ type bucketChecker struct {
 	logger   *zap.Logger
 	lookups  chan struct{} // a semaphore of maxBucketLookups
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	known map[string]bucketAnswer
+	// some is whether known holds anything: a checker without credentials
+	// that never learnt of a bucket costs a preflight one atomic load.
+	some atomic.Bool
 	// created is, per configured bucket, its creation date and the
 	// configuration it had at the last comparison: a bucket created again
 	// under the same configuration loses it.
@@ -199,13 +203,17 @@ func (c *bucketChecker) noteBucket(bucket string, exists bool) {
 		}
 	}
 	c.known[bucket] = bucketAnswer{exists: exists, at: time.Now()}
+	c.some.Store(true)
 }
 
 // cached returns the answer kept about bucket, if it is fresh.
 func (c *bucketChecker) cached(bucket string) (exists, known bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if !c.some.Load() {
+		return false, false
+	}
+	c.mu.RLock()
 	a, ok := c.known[bucket]
+	c.mu.RUnlock()
 	if !ok || time.Since(a.at) >= c.interval {
 		return false, false
 	}
