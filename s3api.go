@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/api"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/internal/sigv4"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -178,10 +179,10 @@ func (c *S3APIConfig) staticVerifier() (func(*http.Request, string, int64) ([]by
 			return nil, nil, err
 		}
 		if patterns, limited := limits[res.AccessKey]; limited && !bucketAllowed(patterns, bucket) {
-			return nil, nil, s3cors.ErrAccessDenied()
+			return nil, nil, s3err.AccessDenied()
 		}
 		if res.Truncated {
-			return nil, nil, s3cors.ErrTooLarge()
+			return nil, nil, s3err.TooLarge(s3cors.MaxBodySize)
 		}
 		return res.Body, res.Trailer, nil
 	}, nil

@@ -228,7 +228,7 @@ func MissingBucket() *Policy {
 	return &Policy{bucketMissing: true}
 }
 
-// originMatches reports whether rule r admits origin through a wildcard
+// wildOriginMatches reports whether rule r admits origin through a wildcard
 // (exact origins are found through the index).
 func (r *compiledRule) wildOriginMatches(origin string) bool {
 	if r.anyStar {

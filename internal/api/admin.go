@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -60,9 +62,9 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == ExplainPath:
 		a.serveExplain(w, r)
 	default:
-		(&s3cors.Error{Status: http.StatusNotFound, Code: "NotFound",
+		(&s3err.Error{Status: http.StatusNotFound, Code: "NotFound",
 			Message: "The specified admin route does not exist.",
-			Fields:  []s3cors.Field{{Name: "Resource", Value: path}}}).WriteTo(w)
+			Fields:  []s3err.Field{{Name: "Resource", Value: path}}}).WriteTo(w)
 	}
 }
 
@@ -74,7 +76,7 @@ func (a *Admin) configs(w http.ResponseWriter) Configs {
 		c = a.Lookup()
 	}
 	if c == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 	}
 	return c
 }
@@ -118,7 +120,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		return
 	}
 	if !s3cors.ValidBucketName(bucket) {
-		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
 	c := a.configs(w)
@@ -126,7 +128,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		return
 	}
 	owner := a.owner()
-	if err := s3cors.CheckExpectedOwner(r.Header, owner); err != nil {
+	if err := putcors.CheckExpectedOwner(r.Header, owner); err != nil {
 		err.WriteTo(w)
 		return
 	}
@@ -134,7 +136,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 	case http.MethodGet:
 		cfg, ok := c.Configuration(bucket)
 		if !ok {
-			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
 			return
 		}
 		if negotiate(r.Header.Get("Accept"), "application/xml", "application/json") == "application/json" {
@@ -144,15 +146,15 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		write(w, http.StatusOK, "application/xml", cfg.XML())
 	case http.MethodPut:
 		if r.ContentLength > s3cors.MaxBodySize {
-			s3cors.ErrTooLarge().WriteTo(w)
+			s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 			return
 		}
-		body, err := s3cors.ReadBody(r.Body)
+		body, err := putcors.ReadBody(r.Body)
 		if err != nil {
 			readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
 			return
 		}
-		cfg, err := s3cors.DecodePut(r.Header, body, s3cors.PutOptions{Owner: owner})
+		cfg, err := putcors.Decode(r.Header, body, putcors.Options{Owner: owner})
 		putConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin", cfg, err)
 	case http.MethodDelete:
 		deleteConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin")

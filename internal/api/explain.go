@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -51,10 +53,10 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > s3cors.MaxBodySize {
-		s3cors.ErrTooLarge().WriteTo(w)
+		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 		return
 	}
-	body, err := s3cors.ReadBody(r.Body)
+	body, err := putcors.ReadBody(r.Body)
 	if err != nil {
 		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: explain: %w", err))
 		return
@@ -63,15 +65,15 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&req); err != nil {
-		errInvalidArgument("The explain request is not valid JSON: " + err.Error()).WriteTo(w)
+		s3err.InvalidArgument("The explain request is not valid JSON: " + err.Error()).WriteTo(w)
 		return
 	}
 	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		errInvalidArgument("The explain request has data after its JSON object.").WriteTo(w)
+		s3err.InvalidArgument("The explain request has data after its JSON object.").WriteTo(w)
 		return
 	}
 	if req.Bucket != "" && !s3cors.ValidBucketName(req.Bucket) {
-		s3cors.ErrInvalidBucketName(req.Bucket).WriteTo(w)
+		s3err.InvalidBucketName(req.Bucket).WriteTo(w)
 		return
 	}
 	probe, err := req.request(r)
@@ -87,7 +89,7 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case req.Bucket == "":
-		errInvalidArgument("The explain request needs a bucket or a configuration.").WriteTo(w)
+		s3err.InvalidArgument("The explain request needs a bucket or a configuration.").WriteTo(w)
 		return
 	default:
 		c := a.configs(w)
@@ -112,7 +114,7 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 // request builds the request to explain.
 func (req *ExplainRequest) request(r *http.Request) (*http.Request, error) {
 	if req.Method == "" {
-		return nil, errInvalidArgument("The explain request needs a method.")
+		return nil, s3err.InvalidArgument("The explain request needs a method.")
 	}
 	bucket := req.Bucket
 	if bucket == "" {
@@ -120,7 +122,7 @@ func (req *ExplainRequest) request(r *http.Request) (*http.Request, error) {
 	}
 	probe, err := http.NewRequestWithContext(r.Context(), req.Method, "http://s3.invalid/", nil)
 	if err != nil {
-		return nil, errInvalidArgument("The explain request's method " + req.Method + " is not a valid HTTP method.")
+		return nil, s3err.InvalidArgument("The explain request's method " + req.Method + " is not a valid HTTP method.")
 	}
 	probe.URL.Path = "/" + bucket + "/" + strings.TrimPrefix(req.Path, "/")
 	for name, value := range req.Headers {
@@ -139,7 +141,7 @@ func parseInline(raw json.RawMessage) (*s3cors.Configuration, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errInvalidArgument("The explain request's configuration is not a valid JSON string.")
+			return nil, s3err.InvalidArgument("The explain request's configuration is not a valid JSON string.")
 		}
 		doc = []byte(s)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -24,7 +26,7 @@ type S3API struct {
 	// longer body may be returned as read: it is refused as too large),
 	// decoded from aws-chunked when needed, and returns it with the
 	// trailing headers (such as x-amz-checksum-crc32) of a chunked body.
-	// An authentication failure is an *s3cors.Error (AccessDenied,
+	// An authentication failure is an *s3err.Error (AccessDenied,
 	// SignatureDoesNotMatch, ...), answered as it is; any other error is
 	// a 500. Nil refuses every request with AccessDenied, unless Store
 	// is set.
@@ -115,7 +117,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		return
 	}
 	if !s3cors.ValidBucketName(bucket) {
-		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
 	body, trailer, ok := s.authenticate(w, r, bucket, store, lift)
@@ -123,16 +125,16 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		return
 	}
 	if configs == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 		return
 	}
 	if s.Store == nil && s.Buckets != nil {
 		if exists, known := s.Buckets.BucketExists(r.Context(), bucket); known && !exists {
-			errNoSuchBucket(bucket).WriteTo(w)
+			s3err.NoSuchBucket(bucket).WriteTo(w)
 			return
 		}
 	}
-	if err := s3cors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
+	if err := putcors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
 		err.WriteTo(w)
 		return
 	}
@@ -140,7 +142,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	case http.MethodGet:
 		cfg, ok := configs.Configuration(bucket)
 		if !ok {
-			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
 			return
 		}
 		write(w, http.StatusOK, "application/xml", cfg.XML())
@@ -150,7 +152,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 			h[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 		}
 		h.Del("Content-Type") // S3 reads the body as XML whatever it says
-		cfg, err := s3cors.DecodePut(h, body, s3cors.PutOptions{Owner: s.Owner, RequireIntegrity: true})
+		cfg, err := putcors.Decode(h, body, putcors.Options{Owner: s.Owner, RequireIntegrity: true})
 		putConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api", cfg, err)
 	case http.MethodDelete:
 		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")
@@ -166,13 +168,13 @@ func (s *S3API) authenticate(w http.ResponseWriter, r *http.Request, bucket stri
 		return s.Store.authorize(w, r, bucket, store, lift, s.LogError)
 	}
 	if s.Verify == nil {
-		s3cors.ErrAccessDenied().WriteTo(w)
+		s3err.AccessDenied().WriteTo(w)
 		return nil, nil, false
 	}
 	body, trailer, err := s.Verify(r, bucket, s3cors.MaxBodySize)
 	if err != nil {
 		if isTimeout(err) {
-			errRequestTimeout().WriteTo(w)
+			s3err.RequestTimeout().WriteTo(w)
 			return nil, nil, false
 		}
 		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
@@ -180,10 +182,4 @@ func (s *S3API) authenticate(w http.ResponseWriter, r *http.Request, bucket stri
 	}
 	lift() // the body was read to its end
 	return body, trailer, true
-}
-
-// errNoSuchBucket is S3's 404 for a bucket that does not exist.
-func errNoSuchBucket(bucket string) *s3cors.Error {
-	return &s3cors.Error{Status: http.StatusNotFound, Code: "NoSuchBucket", Message: msgNoSuchBucket,
-		Fields: []s3cors.Field{{Name: "BucketName", Value: bucket}}}
 }

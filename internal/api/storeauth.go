@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/internal/sigv4"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -53,7 +54,7 @@ type StoreAuthority struct {
 
 	mu       sync.Mutex
 	probedAt time.Time // zero: no conclusive probe yet
-	refusal  *s3cors.Error
+	refusal  *s3err.Error
 }
 
 // DefaultProbeInterval is how long a probe's verdict lasts when
@@ -92,7 +93,7 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 	rec, err := roundTrip(store, withBody(r, raw))
 	if err != nil {
 		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: %w", r.Method, bucket, err))
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 		return nil, nil, false
 	}
 	switch verdictOf(r.Method, rec) {
@@ -121,7 +122,7 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		return nil, nil, false
 	}
 	if res.Truncated {
-		s3cors.ErrTooLarge().WriteTo(w)
+		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 		return nil, nil, false
 	}
 	return res.Body, res.Trailer, true
@@ -132,7 +133,7 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 // MaxMessageLengthExceeded.
 func readRaw(r *http.Request) ([]byte, error) {
 	if r.ContentLength > maxRawBody {
-		return nil, s3cors.ErrTooLarge()
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -142,7 +143,7 @@ func readRaw(r *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	if len(raw) > maxRawBody {
-		return nil, s3cors.ErrTooLarge()
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
 	}
 	return raw, nil
 }
@@ -215,7 +216,7 @@ func verdictOf(method string, rec *recorder) verdict {
 // interval; otherwise it probes again (one probe at a time) and answers
 // the error that refuses the client's request when the store is not
 // trusted.
-func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger) *s3cors.Error {
+func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger) *s3err.Error {
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
@@ -232,7 +233,7 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 	rec, err := roundTrip(store, probeRequest(r, now()))
 	if err != nil {
 		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: probe: %w", err))
-		return errServiceUnavailable() // inconclusive: probe again next time
+		return s3err.ServiceUnavailable() // inconclusive: probe again next time
 	}
 	code := rec.code()
 	a.probedAt = now()
@@ -243,9 +244,9 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 	if rec.status >= 500 && code != "NotImplemented" {
 		a.probedAt = time.Time{} // inconclusive
 		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: probe: the store answered %d %s", rec.status, code))
-		return errServiceUnavailable()
+		return s3err.ServiceUnavailable()
 	}
-	a.refusal = &s3cors.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msgUntrusted}
+	a.refusal = &s3err.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msgUntrusted}
 	err = fmt.Errorf("s3_cors s3 api: authorize store: the store does not authenticate ?cors requests: "+
 		"it answered GET %s?cors signed with an unknown access key with %d %s instead of 403 InvalidAccessKeyId; "+
 		"every ?cors request is refused until a probe shows otherwise", r.URL.EscapedPath(), rec.status, code)
@@ -278,9 +279,9 @@ func probeRequest(r *http.Request, at time.Time) *http.Request {
 
 // randomHex returns 2n random upper-case hex digits.
 func randomHex(n int) string {
-	id, _ := s3cors.NewRequestIDs() // 16 random hex digits
+	id, _ := s3err.NewRequestIDs() // 16 random hex digits
 	for len(id) < 2*n {
-		more, _ := s3cors.NewRequestIDs()
+		more, _ := s3err.NewRequestIDs()
 		id += more
 	}
 	return id[:2*n]

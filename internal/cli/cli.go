@@ -19,6 +19,8 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -100,16 +102,16 @@ func runE(f commandFunc) func(*cobra.Command, []string) error {
 // "Code: Message", then its HTTP status and extra elements, one a line;
 // anything else as "Error: " and the message.
 func printError(w io.Writer, err error) {
-	var s3err *s3cors.Error
-	if !errors.As(err, &s3err) {
+	var docErr *s3err.Error
+	if !errors.As(err, &docErr) {
 		fmt.Fprintf(w, "Error: %v\n", err)
 		return
 	}
-	fmt.Fprintf(w, "%s: %s\n", s3err.Code, s3err.Message)
-	if s3err.Status != 0 {
-		fmt.Fprintf(w, "  HTTP status: %d %s\n", s3err.Status, http.StatusText(s3err.Status))
+	fmt.Fprintf(w, "%s: %s\n", docErr.Code, docErr.Message)
+	if docErr.Status != 0 {
+		fmt.Fprintf(w, "  HTTP status: %d %s\n", docErr.Status, http.StatusText(docErr.Status))
 	}
-	for _, f := range s3err.Fields {
+	for _, f := range docErr.Fields {
 		fmt.Fprintf(w, "  %s: %s\n", f.Name, f.Value)
 	}
 }
@@ -126,10 +128,10 @@ func readConfiguration(s streams, file string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	body, err := s3cors.ReadBody(r)
+	body, err := putcors.ReadBody(r)
 	if err != nil {
-		var s3err *s3cors.Error
-		if errors.As(err, &s3err) {
+		var docErr *s3err.Error
+		if errors.As(err, &docErr) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("reading configuration: %w", err)
