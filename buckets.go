@@ -73,6 +73,7 @@ const (
 // use.
 type bucketChecker struct {
 	client   *miniogo.Client // nil: no credentials, it only learns
+	endpoint string          // the store's base URL, with client
 	interval time.Duration
 	logger   *zap.Logger
 	lookups  chan struct{} // a semaphore of maxBucketLookups
@@ -156,6 +157,10 @@ func (h *Handler) provisionBuckets(ctx caddy.Context) error {
 			return nil, fmt.Errorf("bucket check: client for %s: %w", cfg.Endpoint, err)
 		}
 		c := newBucketChecker(client, interval, logger)
+		c.endpoint = "http://" + cfg.Endpoint
+		if cfg.TLS {
+			c.endpoint = "https://" + cfg.Endpoint
+		}
 		c.start()
 		return c, nil
 	})

@@ -169,21 +169,14 @@ func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
 			cfg.BucketCheck = bc
 			continue
 		}
-		var target *string
-		switch name {
-		case "authorize":
-			target = &cfg.Authorize
-		case "access_key":
-			target = &cfg.AccessKey
-		case "secret_key":
-			target = &cfg.SecretKey
-		case "region":
-			target = &cfg.Region
-		default:
-			return nil, d.Errf("s3_cors: s3_api: unknown subdirective %q", name)
+		known, err := stringSetting(d, name, map[string]*string{
+			"authorize": &cfg.Authorize, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
+		})
+		if err != nil {
+			return nil, err
 		}
-		if !d.AllArgs(target) {
-			return nil, d.ArgErr()
+		if !known {
+			return nil, d.Errf("s3_cors: s3_api: unknown subdirective %q", name)
 		}
 	}
 	switch cfg.Authorize {
@@ -221,7 +214,6 @@ func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
 			return nil, d.Errf("s3_cors: s3_api: bucket_check: duplicate %q", name)
 		}
 		seen[name] = true
-		var target *string
 		switch name {
 		case "tls":
 			if d.NextArg() {
@@ -236,25 +228,34 @@ func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
 			}
 			cfg.Interval = dur
 			continue
-		case "endpoint":
-			target = &cfg.Endpoint
-		case "access_key":
-			target = &cfg.AccessKey
-		case "secret_key":
-			target = &cfg.SecretKey
-		case "region":
-			target = &cfg.Region
-		default:
-			return nil, d.Errf("s3_cors: s3_api: bucket_check: unknown subdirective %q", name)
 		}
-		if !d.AllArgs(target) {
-			return nil, d.ArgErr()
+		known, err := stringSetting(d, name, map[string]*string{
+			"endpoint": &cfg.Endpoint, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, d.Errf("s3_cors: s3_api: bucket_check: unknown subdirective %q", name)
 		}
 	}
 	if cfg.Endpoint != "" && (cfg.AccessKey == "" || cfg.SecretKey == "") {
 		return nil, d.Errf("s3_cors: s3_api: bucket_check: endpoint needs access_key and secret_key")
 	}
 	return cfg, nil
+}
+
+// stringSetting reads the one argument of setting name into the field
+// targets maps it to, and reports whether targets has it.
+func stringSetting(d *caddyfile.Dispenser, name string, targets map[string]*string) (bool, error) {
+	target, ok := targets[name]
+	if !ok {
+		return false, nil
+	}
+	if !d.AllArgs(target) {
+		return true, d.ArgErr()
+	}
+	return true, nil
 }
 
 // unmarshalPositiveDuration reads the one argument of a duration setting.

@@ -1,6 +1,8 @@
 package caddys3cors
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -125,8 +127,11 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.Bu
 				logger.Error("s3_cors S3 API: the store is not trusted to authorize ?cors requests", zap.Error(err))
 			},
 		}
-		if n, ok := buckets.(bucketNoter); ok {
-			s.Store.OnBucket = n.noteBucket
+		if c, ok := buckets.(*bucketChecker); ok {
+			s.Store.OnBucket = c.noteBucket
+			if c.endpoint != "" {
+				go probeAtStart(c.endpoint, logger)
+			}
 		}
 		return s, nil
 	case "", authorizeStatic:
@@ -143,6 +148,28 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.Bu
 	s.Verify = verify
 	return s, nil
 }
+
+// probeAtStart checks, when the module knows the store's endpoint, that
+// the store refuses a request signed with an unknown key, and logs an
+// error at once when it does not. Requests are decided by the probes sent
+// through the route (the site may reach the store another way); this one
+// only tells the operator early.
+func probeAtStart(endpoint string, logger *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), startProbeTimeout)
+	defer cancel()
+	err := api.ProbeEndpoint(ctx, &http.Client{Timeout: startProbeTimeout}, endpoint, "s3cors-probe")
+	switch {
+	case err == nil:
+		logger.Info("s3_cors S3 API: the store refuses unknown keys; it may authorize ?cors requests", zap.String("endpoint", endpoint))
+	case errors.Is(err, api.ErrNotAuthenticating):
+		logger.Error("s3_cors S3 API: the store does not authenticate ?cors requests; they will be refused", zap.Error(err))
+	default:
+		logger.Warn("s3_cors S3 API: cannot probe the store at start; the first ?cors request will", zap.Error(err))
+	}
+}
+
+// startProbeTimeout bounds the probe at start.
+const startProbeTimeout = 10 * time.Second
 
 // staticVerifier returns the Verify hook of the static mode: SigV4 with
 // one of the key pairs, then the key's bucket limits.

@@ -274,3 +274,23 @@ func TestStaticModeBuckets(t *testing.T) {
 		t.Errorf("the old owner's origin still passes the new bucket's preflight: %d %s", res.status, res.body)
 	}
 }
+
+// TestStoreModeRootCredentials manages CORS through startStoreSidecar, the
+// store mode's counterpart of startS3Sidecar, with MinIO's root
+// credentials (which MinIO allows everything): the same client runs in
+// both modes unchanged.
+func TestStoreModeRootCredentials(t *testing.T) {
+	t.Parallel()
+	m, c := startStoreSidecar(t)
+	cli := newAWSCLI(t, c.URL(0), m.AccessKey, m.SecretKey)
+	cli.mustRun(t, "create-bucket", "--bucket", "photos")
+	cli.mustRun(t, "put-bucket-cors", "--bucket", "photos", "--cors-configuration", cli.file(t, "cors.json", storeCORS))
+	wantConfig(t, adminOf(t, c), "photos", storeCORS)
+	if res := preflight(t, c.URL(0), "/photos/x", "https://app.example.com", "PUT", ""); res.status != http.StatusOK {
+		t.Errorf("preflight: %d %s", res.status, res.body)
+	}
+	cli.mustRun(t, "delete-bucket-cors", "--bucket", "photos")
+	if _, res := adminOf(t, c).getJSON("photos"); res.status != http.StatusNotFound {
+		t.Errorf("after delete-bucket-cors: %d %s", res.status, res.body)
+	}
+}

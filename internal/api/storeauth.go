@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -237,7 +239,7 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 	}
 	code := rec.code()
 	a.probedAt = now()
-	if rec.status == http.StatusForbidden && (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "AccessDenied") {
+	if probeRefused(rec.status, code) {
 		a.refusal = nil
 		return nil
 	}
@@ -247,15 +249,54 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 		return s3err.ServiceUnavailable()
 	}
 	a.refusal = &s3err.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msgUntrusted}
-	err = fmt.Errorf("s3_cors s3 api: authorize store: the store does not authenticate ?cors requests: "+
+	err = fmt.Errorf("s3_cors s3 api: authorize store: %w: "+
 		"it answered GET %s?cors signed with an unknown access key with %d %s instead of 403 InvalidAccessKeyId; "+
-		"every ?cors request is refused until a probe shows otherwise", r.URL.EscapedPath(), rec.status, code)
+		"every ?cors request is refused until a probe shows otherwise", ErrNotAuthenticating, r.URL.EscapedPath(), rec.status, code)
 	if a.LogUntrusted != nil {
 		a.LogUntrusted(err)
 	} else {
 		logErr.report(r, err)
 	}
 	return a.refusal
+}
+
+// probeRefused reports whether a store's answer to the probe is the
+// refusal of an authenticating store.
+func probeRefused(status int, code string) bool {
+	return status == http.StatusForbidden && (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "AccessDenied")
+}
+
+// ErrNotAuthenticating is the error of a probe that the store did not
+// refuse.
+var ErrNotAuthenticating = errors.New("the store does not authenticate ?cors requests")
+
+// ProbeEndpoint sends the probe straight to the store at baseURL
+// (`http://minio:9000`), as `GET /<bucket>?cors` signed with an unknown
+// key, and returns nil when the store refuses it as an authenticating
+// store does, an error saying what it answered otherwise. It lets a
+// misconfigured store be reported at start; requests are still decided by
+// the probes through the route.
+func ProbeEndpoint(ctx context.Context, client *http.Client, baseURL, bucket string) error {
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(baseURL, "/")+"/"+bucket+"?cors=", nil)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	p := probeRequest(r, time.Now())
+	p.RequestURI = ""
+	res, err := client.Do(p)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	defer res.Body.Close()
+	rec := &recorder{header: res.Header, status: res.StatusCode}
+	if _, err := io.Copy(rec, io.LimitReader(res.Body, maxStoreAnswer)); err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	if code := rec.code(); !probeRefused(res.StatusCode, code) {
+		return fmt.Errorf("%w: the store at %s answered GET /%s?cors signed with an unknown access key with %d %s instead of 403 InvalidAccessKeyId",
+			ErrNotAuthenticating, baseURL, bucket, res.StatusCode, code)
+	}
+	return nil
 }
 
 // probeRequest is GET ?cors on the path and host of r, signed with an

@@ -375,3 +375,29 @@ func TestProbeRequest(t *testing.T) {
 		t.Errorf("two probes signed with the same key %q", key)
 	}
 }
+
+// TestProbeEndpoint checks the probe sent straight to a store at start.
+func TestProbeEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		skipAuth bool
+		want     error
+	}{
+		{"authenticating store", false, nil},
+		{"store that skips authentication", true, ErrNotAuthenticating},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			store.skipAuth = tt.skipAuth
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = store.serve(w, r) }))
+			defer srv.Close()
+			err := ProbeEndpoint(t.Context(), srv.Client(), srv.URL, "photos")
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("err %v, want %v", err, tt.want)
+			}
+			if store.probes() != 1 {
+				t.Errorf("%d probes reached the store", store.probes())
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minio/madmin-go/v3"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // AddUser creates a MinIO user with MinIO's admin API and, when policy is
@@ -17,7 +18,7 @@ func (m *MinIO) AddUser(t testing.TB, accessKey, secretKey, policy string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	adm, err := madmin.New(m.Endpoint, m.AccessKey, m.SecretKey, false)
+	adm, err := madmin.NewWithOptions(m.Endpoint, &madmin.Options{Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, "")})
 	if err != nil {
 		t.Fatalf("minio admin client: %v", err)
 	}
