@@ -102,11 +102,6 @@ type createdAs struct {
 	cfg  *s3cors.Configuration
 }
 
-// bucketNoter learns what the store said about a bucket.
-type bucketNoter interface {
-	noteBucket(bucket string, exists bool)
-}
-
 // bucketCheckers holds the checkers with credentials, one per store and
 // key, shared by the handlers that use them and across config reloads.
 var bucketCheckers = caddy.NewUsagePool()
