@@ -98,6 +98,15 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		s3err.ServiceUnavailable().WriteTo(w)
 		return nil, nil, false
 	}
+	if named := rec.bucketName(); named != "" && named != bucket {
+		// The store took the request for another bucket than the module
+		// did (virtual-hosted style set up differently on each side, say):
+		// its verdict is not about this bucket.
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store answered about bucket %q; "+
+			"the module and the store must resolve buckets alike", r.Method, bucket, named))
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
 	switch verdictOf(r.Method, rec) {
 	case verdictRefused:
 		if rec.code() == "NoSuchBucket" && a.OnBucket != nil {
@@ -363,16 +372,24 @@ func (rec *recorder) Flush() {}
 // code returns the S3 error code of the answer, "" when it is not an S3
 // error document.
 func (rec *recorder) code() string {
+	return rec.errorDoc().Code
+}
+
+// bucketName returns the BucketName of the answer's S3 error document, ""
+// when it names none.
+func (rec *recorder) bucketName() string {
+	return rec.errorDoc().BucketName
+}
+
+// errorDoc parses the answer's S3 error document; zero when it is none.
+func (rec *recorder) errorDoc() (doc struct{ Code, BucketName string }) {
 	if rec.status < 300 {
-		return ""
-	}
-	var doc struct {
-		Code string `xml:"Code"`
+		return doc
 	}
 	if err := xml.Unmarshal(rec.body.Bytes(), &doc); err != nil {
-		return ""
+		return struct{ Code, BucketName string }{}
 	}
-	return doc.Code
+	return doc
 }
 
 // replay answers w with the recorded answer, without the store's CORS

@@ -161,6 +161,8 @@ func TestStoreAuthority(t *testing.T) {
 		probes    int
 		logged    string // part of an error logged, "" none
 		onBucket  string // "exists" or "missing" when OnBucket must hear about photos
+		// bucket is the bucket the module resolved, when not the path's.
+		bucket string
 	}{
 		{name: "put by a user allowed to", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
 			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
@@ -196,6 +198,10 @@ func TestStoreAuthority(t *testing.T) {
 		}(), status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
 		{name: "signed chunks cannot be checked", req: signedAs("CORSADMIN", "PUT", "/photos?cors", "", "X-Amz-Content-Sha256", sigv4.StreamingPayload),
 			status: 501, code: "NotImplemented", forwarded: true, probes: 1},
+		{name: "the store answers about another bucket", bucket: "photos",
+			req:    signedAs("CORSADMIN", "PUT", "/other?cors", putXML, "Content-MD5", putMD5),
+			store:  func(f *fakeStore) { f.buckets["other"] = true },
+			status: 403, code: "AccessDenied", forwarded: true, logged: `the store answered about bucket "other"`},
 		{name: "put without integrity header", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML),
 			status: 400, code: "InvalidRequest", forwarded: true, probes: 1},
 	}
@@ -220,6 +226,9 @@ func TestStoreAuthority(t *testing.T) {
 				tt.req.Body = io.NopCloser(strings.NewReader(body))
 			}
 			bucket := strings.Trim(tt.req.URL.Path, "/")
+			if tt.bucket != "" {
+				bucket = tt.bucket
+			}
 			s.ServeCORS(rec, tt.req, bucket, configs, store.serve)
 
 			if rec.Code != tt.status {
