@@ -128,3 +128,26 @@ func TestAdminBodyTimeout(t *testing.T) {
 		t.Error("a cut-off body was stored")
 	}
 }
+
+// TestStoreBodyTimeout: in the store mode the body is buffered before the
+// store is asked, under the same bound: a body that stops arriving is
+// answered 400 RequestTimeout and the store never sees the request.
+func TestStoreBodyTimeout(t *testing.T) {
+	store := newFakeStore()
+	m := newMem(t, nil)
+	s := &S3API{Store: &StoreAuthority{}, BodyTimeout: 300 * time.Millisecond}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeCORS(w, r, "photos", m, store.serve)
+	}))
+	defer srv.Close()
+	status, body, _ := rawPut(t, srv.Listener.Addr().String(), len(otherXML), 10, otherXML)
+	if status != "400 Bad Request" || !strings.Contains(body, "<Code>RequestTimeout</Code>") {
+		t.Fatalf("answer %s %s, want 400 RequestTimeout", status, body)
+	}
+	if n := len(store.clientRequests()) + store.probes(); n != 0 {
+		t.Errorf("the store saw %d requests", n)
+	}
+	if _, ok := m.get("photos"); ok {
+		t.Error("a cut-off body was stored")
+	}
+}
