@@ -92,6 +92,7 @@ type App struct {
 	Owner string `json:"owner,omitempty"`
 
 	snap     atomic.Pointer[snapshot]
+	statics  staticSets // the handlers' static configurations, for the admin API
 	syncer   *store.Syncer
 	logger   *zap.Logger
 	ownMu    sync.Mutex

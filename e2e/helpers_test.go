@@ -49,20 +49,12 @@ type response struct {
 	body   string
 }
 
-// send sends a request and reads its whole body, failing the test on a
-// transport error.
+// send sends a request with the tests' client and reads its whole body,
+// failing the test on a transport error.
 func send(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+	res, body := mustSend(t, req)
+	return response{status: res.StatusCode, header: res.Header, body: body}
 }
 
 // newRequest is http.NewRequest that fails the test on a malformed URL.
@@ -447,10 +439,10 @@ func sendWith(client *http.Client, req *http.Request) (*http.Response, []byte, e
 	return res, b, err
 }
 
-// mustSend is send that fails the test on a transport error.
+// mustSend is send for the tests that read the *http.Response.
 func mustSend(t testing.TB, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	res, b, err := sendWith(http.DefaultClient, req)
+	res, b, err := sendWith(client, req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

@@ -30,8 +30,6 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	(&Error{Status: status, Code: code, Message: message}).WriteTo(w)
 }
 
-var deref = conformance.Deref
-
 func policyFor(t testing.TB, rules json.RawMessage, missing bool) *Policy {
 	t.Helper()
 	if missing {

@@ -19,14 +19,7 @@ import (
 // elements in any order. On failure it returns an *Error with S3's status,
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
-	if len(body) > MaxBodySize {
-		return nil, errTooLarge()
-	}
-	var b builder
-	if err := b.parseXML(body); err != nil {
-		return nil, err
-	}
-	return b.finish()
+	return parse(body, (*builder).parseXML)
 }
 
 // ParseJSON parses and validates the aws cli / SDK shape
@@ -35,14 +28,38 @@ func ParseXML(body []byte) (*Configuration, error) {
 // checked in the order the SDKs serialize them (ID, AllowedHeaders,
 // AllowedMethods, AllowedOrigins, ExposeHeaders, MaxAgeSeconds).
 func ParseJSON(body []byte) (*Configuration, error) {
+	return parse(body, (*builder).parseJSON)
+}
+
+// parse refuses a body over MaxBodySize, then builds the configuration
+// with read, the XML or the JSON reader.
+func parse(body []byte, read func(*builder, []byte) *Error) (*Configuration, error) {
 	if len(body) > MaxBodySize {
 		return nil, errTooLarge()
 	}
 	var b builder
-	if err := b.parseJSON(body); err != nil {
+	if err := read(&b, body); err != nil {
 		return nil, err
 	}
 	return b.finish()
+}
+
+// Parse parses a configuration in either shape: the aws cli JSON when
+// IsJSON says so, PutBucketCors XML otherwise. It is for files and request
+// bodies that carry no Content-Type.
+func Parse(body []byte) (*Configuration, error) {
+	if IsJSON(body) {
+		return ParseJSON(body)
+	}
+	return ParseXML(body)
+}
+
+// IsJSON tells the aws cli JSON shape from PutBucketCors XML by the first
+// byte after spaces, tabs and line breaks: `{`, or the `[` of the S3
+// console's bare list of rules. An XML document starts with `<`.
+func IsJSON(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 }
 
 // builder collects the rules element by element, in document order, and

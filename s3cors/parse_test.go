@@ -179,3 +179,30 @@ func TestParseJSONShapes(t *testing.T) {
 	}
 	checkRoundTrip(t, object)
 }
+
+func TestParseEitherShape(t *testing.T) {
+	tests := []struct {
+		name, body string
+		json       bool
+	}{
+		{"xml", xmlDoc(validRuleXML), false},
+		{"xml after a line break", "\n" + xmlDoc(validRuleXML), false},
+		{"json", `{"CORSRules":[` + validRuleJSON + `]}`, true},
+		{"json after spaces", " \t\r\n" + `{"CORSRules":[` + validRuleJSON + `]}`, true},
+		{"bare list of rules", `[` + validRuleJSON + `]`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsJSON([]byte(tt.body)); got != tt.json {
+				t.Errorf("IsJSON = %v, want %v", got, tt.json)
+			}
+			cfg, err := Parse([]byte(tt.body))
+			if err != nil || len(cfg.Rules) != 1 {
+				t.Fatalf("Parse: %v %v", cfg, err)
+			}
+		})
+	}
+	if IsJSON([]byte("  ")) {
+		t.Error("IsJSON of blanks")
+	}
+}

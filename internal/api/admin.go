@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,6 +20,9 @@ const (
 	BucketsPath = "/s3_cors/buckets"
 	// ExplainPath explains how a configuration decides a request.
 	ExplainPath = "/s3_cors/explain"
+	// SourcesPath lists every configured bucket with where its
+	// configuration comes from; SourcesPath + "/<bucket>" shows one.
+	SourcesPath = "/s3_cors/sources"
 )
 
 // Admin serves the operator endpoints of the Caddy admin API:
@@ -32,6 +34,10 @@ const (
 //	DELETE /s3_cors/buckets/<bucket>  204, also when none existed
 //	GET    /s3_cors/buckets           200 {"buckets": ["a", "b"]}, sorted by name
 //	POST   /s3_cors/explain           200 the engine's Explanation (see ExplainRequest)
+//	POST   /s3_cors/validate          200 a Validation: the PUT's verdict, nothing stored
+//	GET    /s3_cors/sources           200 a SourceList: run-time, static and default configurations
+//	GET    /s3_cors/sources/<bucket>  200 BucketSources: every configuration that applies to it
+//	GET    /s3_cors/                  the operator page (page.css, page.js beside it)
 //
 // Content-MD5 and x-amz-checksum-* are verified when present, and
 // x-amz-expected-bucket-owner is checked against Owner. Every failure is
@@ -61,6 +67,13 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveBucket(w, r, strings.TrimPrefix(path, BucketsPath+"/"))
 	case path == ExplainPath:
 		a.serveExplain(w, r)
+	case path == ValidatePath:
+		a.serveValidate(w, r)
+	case path == SourcesPath || path == SourcesPath+"/":
+		a.serveSources(w, r)
+	case strings.HasPrefix(path, SourcesPath+"/"):
+		a.serveBucketSources(w, r, strings.TrimPrefix(path, SourcesPath+"/"))
+	case a.servePage(w, r):
 	default:
 		(&s3err.Error{Status: http.StatusNotFound, Code: "NotFound",
 			Message: "The specified admin route does not exist.",
@@ -89,20 +102,11 @@ func (a *Admin) owner() string {
 }
 
 func (a *Admin) serveList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, r, "SERVICE", http.MethodGet)
-		return
-	}
-	c := a.configs(w)
+	c := a.readConfigs(w, r, "SERVICE")
 	if c == nil {
 		return
 	}
-	body, err := json.Marshal(BucketList{Buckets: sortedBuckets(c)})
-	if err != nil {
-		writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: encode bucket list: %w", err))
-		return
-	}
-	write(w, http.StatusOK, "application/json", append(body, '\n'))
+	a.writeJSON(w, r, "bucket list", BucketList{Buckets: sortedBuckets(c)})
 }
 
 // BucketList is the answer of GET /s3_cors/buckets: the buckets that have

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // bucketsPath is the admin API route of the bucket configurations.
@@ -123,7 +124,7 @@ func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 	}
 	headers := make(http.Header)
 	headers.Set("Content-Type", "application/xml")
-	if isJSON(body) {
+	if s3cors.IsJSON(body) {
 		headers.Set("Content-Type", "application/json")
 	}
 	sum := md5.Sum(body)

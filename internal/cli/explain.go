@@ -104,7 +104,7 @@ func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
-	cfg, err := parseConfiguration(body)
+	cfg, err := s3cors.Parse(body)
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}

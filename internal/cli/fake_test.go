@@ -39,7 +39,7 @@ func newFakeAdmin(t *testing.T, unix bool, configs map[string]string) (*fakeAdmi
 	t.Helper()
 	f := &fakeAdmin{configs: map[string]*s3cors.Configuration{}}
 	for bucket, body := range configs {
-		cfg, err := parseConfiguration([]byte(body))
+		cfg, err := s3cors.Parse([]byte(body))
 		if err != nil {
 			t.Fatalf("seeding bucket %s: %v", bucket, err)
 		}
