@@ -223,6 +223,15 @@ func (p *Policy) Configuration() *Configuration {
 	return p.config
 }
 
+// MissingBucket returns the policy of a bucket that does not exist: a
+// preflight gets S3's "CORSResponse: Bucket not found", an actual request
+// passes through with no CORS headers. The Caddy handler uses it when it
+// knows from the store that a bucket is missing (see docs/api.md,
+// Buckets); the tests check the engine's answer against S3's recorded one.
+func MissingBucket() *Policy {
+	return &Policy{bucketMissing: true}
+}
+
 // wildOriginMatches reports whether rule r admits origin through a wildcard
 // (exact origins are found through the index).
 func (r *compiledRule) wildOriginMatches(origin string) bool {
