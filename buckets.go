@@ -108,7 +108,10 @@ var bucketCheckers = caddy.NewUsagePool()
 
 // provisionBuckets sets up the handler's bucket checker: shared through
 // bucketCheckers when there are credentials (the comparison loop runs
-// once per store and key), the handler's own otherwise.
+// once per store and key), the handler's own otherwise. Credentials are a
+// setting of s3_api (its bucket_check, or object_store's by default), so
+// that a site without the S3 API never asks the store anything and keeps
+// every configuration it is given.
 func (h *Handler) provisionBuckets(ctx caddy.Context) error {
 	var cfg BucketCheckConfig
 	switch {
@@ -117,7 +120,7 @@ func (h *Handler) provisionBuckets(ctx caddy.Context) error {
 		if cfg.Disabled {
 			return nil
 		}
-	case h.app != nil && h.app.ObjectStore != nil:
+	case h.S3API != nil && h.app != nil && h.app.ObjectStore != nil:
 		o := h.app.ObjectStore
 		cfg = BucketCheckConfig{Endpoint: o.Endpoint, AccessKey: o.AccessKey, SecretKey: o.SecretKey, TLS: o.TLS, Region: o.Region}
 	}

@@ -77,7 +77,8 @@ type S3APIConfig struct {
 	ProbeInterval caddy.Duration `json:"probe_interval,omitempty"`
 	// BucketCheck gives the module credentials to ask the store which
 	// buckets exist (see BucketCheckConfig). Default: the app's
-	// object_store credentials, when set.
+	// object_store credentials, when set. Sites without s3_api never ask
+	// the store.
 	BucketCheck *BucketCheckConfig `json:"bucket_check,omitempty"`
 }
 
