@@ -92,6 +92,20 @@ func (p *countingProxy) reset() {
 	p.seen = nil
 }
 
+// count returns how many of the requests seen were exactly request
+// ("GET /").
+func (p *countingProxy) count(request string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, s := range p.seen {
+		if s == request {
+			n++
+		}
+	}
+	return n
+}
+
 // requests returns the requests seen whose path starts with prefix.
 func (p *countingProxy) requests(prefix string) []string {
 	p.mu.Lock()

@@ -184,9 +184,12 @@ func TestStoreAuthorizes(t *testing.T) {
 	t.Run("deleted and created again behind the sidecar's back", func(t *testing.T) {
 		makeBucket(t, mc, "again")
 		admin.mustRun(t, "put-bucket-cors", "--bucket", "again", "--cors-configuration", cors)
-		// Let a comparison see the bucket as it is (interval 1s), then
-		// replace it at once with one of a later creation date.
-		time.Sleep(2500 * time.Millisecond)
+		// Let a comparison see the bucket as it is: the second bucket
+		// list asked for from now on starts after the first one ended.
+		proxy.reset()
+		waitUntil(t, 20*time.Second, "two bucket comparisons", func() bool { return proxy.count("GET /") >= 2 })
+		// Then replace the bucket at once with one of a later creation
+		// date.
 		removeBucket(t, mc, "again")
 		makeBucket(t, mc, "again")
 		waitUntil(t, 20*time.Second, "configuration of a bucket created again in MinIO removed", func() bool {
