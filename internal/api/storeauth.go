@@ -86,6 +86,12 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		writeError(w, r, logErr, errors.New("s3_cors s3 api: authorize store: no handler follows s3_cors on this route"))
 		return nil, nil, false
 	}
+	if r.Method != http.MethodGet && !isSigned(r) {
+		// A store may let anonymous callers in (a public bucket policy),
+		// but a write nobody authenticated is never accepted.
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
 	raw, err := readRaw(r)
 	if err != nil {
 		readError(w, r, logErr, err)
@@ -137,6 +143,17 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		return nil, nil, false
 	}
 	return res.Body, res.Trailer, true
+}
+
+// isSigned reports whether r carries a signature for the store to check:
+// an Authorization header, or the signature of a presigned URL (SigV4's
+// X-Amz-Signature, SigV2's Signature).
+func isSigned(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Get("X-Amz-Signature") != "" || q.Get("Signature") != ""
 }
 
 // readRaw reads the body as it arrives, at most maxRawBody bytes: a

@@ -28,6 +28,7 @@ type fakeStore struct {
 	users    map[string][]string // access key -> methods allowed
 	buckets  map[string]bool
 	skipAuth bool // answer as if every request were allowed
+	public   bool // a bucket policy lets anonymous callers do anything
 	corsImpl bool // implement bucket CORS: answer with a success
 	down     bool // unreachable: return an error, write nothing
 	seen     []*seenRequest
@@ -72,11 +73,14 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !f.skipAuth {
 		auth := r.Header.Get("Authorization")
-		if auth == "" {
+		if auth == "" && !f.public {
 			return fail(403, "AccessDenied")
 		}
 		key, _, _ := strings.Cut(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 Credential="), "/")
 		methods, ok := f.users[key]
+		if auth == "" {
+			methods, ok = []string{"PUT", "GET", "DELETE"}, true
+		}
 		if !ok {
 			return fail(403, "InvalidAccessKeyId")
 		}
@@ -177,7 +181,16 @@ func TestStoreAuthority(t *testing.T) {
 		{name: "put with an unknown key", req: signedAs("STRANGER", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
 			status: 403, code: "InvalidAccessKeyId", forwarded: true},
 		{name: "anonymous put", req: signedAs("", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
-			status: 403, code: "AccessDenied", forwarded: true},
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous put that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous delete that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "DELETE", "/photos?cors", ""),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous get that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "GET", "/photos?cors", ""),
+			status: 404, code: "NoSuchCORSConfiguration", forwarded: true, probes: 1, onBucket: "exists"},
 		{name: "put on a missing bucket", req: signedAs("CORSADMIN", "PUT", "/ghost?cors", putXML, "Content-MD5", putMD5),
 			status: 404, code: "NoSuchBucket", forwarded: true, onBucket: "missing"},
 		{name: "a store that skips authentication", store: func(f *fakeStore) { f.skipAuth = true },
