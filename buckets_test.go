@@ -2,6 +2,7 @@ package caddys3cors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	miniogo "github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"go.uber.org/zap"
@@ -144,5 +146,46 @@ func TestBucketMissing(t *testing.T) {
 	c.noteBucket("ghost", true) // created through the sidecar
 	if c.missing(ctx, "ghost") {
 		t.Error("a bucket created through the sidecar is still missing")
+	}
+}
+
+// BenchmarkPreflightBucketCheck times a preflight to a bucket that falls
+// back to the default configuration, which is the one kind of request the
+// bucket check looks at: without a checker, with a checker that knows
+// nothing (no credentials), and with one whose kept answer says the bucket
+// exists (the store is not asked).
+func BenchmarkPreflightBucketCheck(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		checker func() *bucketChecker
+	}{
+		{"none", func() *bucketChecker { return nil }},
+		{"empty", func() *bucketChecker { return newBucketChecker(nil, time.Minute, zap.NewNop()) }},
+		{"answer-kept", func() *bucketChecker {
+			c := newBucketChecker(nil, time.Hour, zap.NewNop())
+			c.noteBucket("other", true)
+			return c
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h, _, r := benchSetup(b, http.MethodOptions, preflightHeaders)
+			h.Default = json.RawMessage(`{"CORSRules":[{"AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET"],"AllowedHeaders":["*"]}]}`)
+			if err := h.compile(); err != nil {
+				b.Fatal(err)
+			}
+			h.buckets = tc.checker()
+			r = r.Clone(r.Context())
+			r.URL.Path = "/other/a.jpg"
+			w := &benchWriter{h: http.Header{}}
+			next := caddyhttp.HandlerFunc(nextCaddy)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				_ = h.ServeHTTP(w, r, next)
+			}
+			if w.h.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+				b.Fatalf("not allowed by the default: %v", w.h)
+			}
+		})
 	}
 }
