@@ -362,9 +362,6 @@ func (c *bucketChecker) reconcile(ctx context.Context, a *App) error {
 // bucket's deletion.
 const sourceBucketGone = "bucket_deleted"
 
-// missingBucket is the policy of a bucket that does not exist.
-var missingBucket = s3cors.MissingBucket()
-
 // bucketExistence is the checker as the S3 API sees it: nil (not a typed
 // nil) when there is none.
 func (h *Handler) bucketExistence() api.BucketExistence {

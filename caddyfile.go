@@ -2,8 +2,8 @@ package caddys3cors
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -95,8 +95,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.ReportOnly = reportOnlyAll
 			if d.NextArg() {
 				h.ReportOnly = d.Val()
-				if h.ReportOnly != reportOnlyAll && h.ReportOnly != reportOnlyDefault {
-					return d.Errf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+				if err := checkReportOnly(h.ReportOnly); err != nil {
+					return d.Errf("s3_cors: %v", err)
 				}
 			}
 			if d.NextArg() {
@@ -331,30 +331,23 @@ func (s *Source) unmarshalSubdirective(d *caddyfile.Dispenser, seen map[string]b
 		if !d.NextArg() {
 			return d.ArgErr()
 		}
-		mode := d.Val()
-		switch {
-		case mode == bucketPath:
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		case mode == bucketHost:
+		s.Bucket = d.Val()
+		if s.Bucket == "" {
+			// In JSON an empty bucket is the default, path; in the
+			// Caddyfile it is a quoted "" and a mistake.
+			return d.Errf("%s: bucket is empty", what)
+		}
+		if s.Bucket == bucketHost {
 			s.BaseDomains = d.RemainingArgs()
 			if len(s.BaseDomains) == 0 {
 				return d.ArgErr()
 			}
-			for _, domain := range s.BaseDomains {
-				if err := checkBaseDomain(domain); err != nil {
-					return d.Errf("%s: bucket host: %v", what, err)
-				}
-			}
-		case strings.Contains(mode, "{"):
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		default:
-			return d.Errf("%s: bucket %q is not %s, %s or a placeholder expression", what, mode, bucketPath, bucketHost)
+		} else if d.NextArg() {
+			return d.ArgErr()
 		}
-		s.Bucket = mode
+		if err := s.validate(); err != nil {
+			return d.Errf("%s: %v", what, err)
+		}
 
 	case "default":
 		if seen["default_file"] {
@@ -442,11 +435,27 @@ func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.Ra
 		}
 		rules = append(rules, rule)
 	}
+	if len(rules) == 0 {
+		// S3 answers MalformedXML to an empty configuration; a Caddyfile
+		// block can say what is missing.
+		return nil, d.Errf("%s: %s: needs at least one rule", what, where)
+	}
 	cfg, err := s3cors.ParseJSON(configJSON(rules))
 	if err != nil {
-		return nil, d.Errf("%s: invalid %s configuration: %v", what, where, err)
+		return nil, d.Errf("%s: %s: %s", what, where, s3Text(err))
 	}
 	return cfg.JSON(), nil
+}
+
+// s3Text is an engine error as S3 names it, "Code: Message", without the
+// "s3cors: " of its Error: behind "s3_cors: ..." in a Caddyfile error the
+// code and message are said once.
+func s3Text(err error) string {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		return s3err.Code + ": " + s3err.Message
+	}
+	return err.Error()
 }
 
 // unmarshalRule parses one rule block and checks it alone with the
@@ -514,7 +523,7 @@ func unmarshalRule(d *caddyfile.Dispenser, what, where string, index int) (s3cor
 		if rule.ID != nil {
 			label = strconv.Quote(*rule.ID)
 		}
-		return rule, d.Errf("%s: %s: invalid rule %s: %v", what, where, label, err)
+		return rule, d.Errf("%s: %s: rule %s: %s", what, where, label, s3Text(err))
 	}
 	return rule, nil
 }
@@ -584,8 +593,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !d.AllArgs(&app.Owner) {
 				return nil, d.ArgErr()
 			}
-			if !isAccountID(app.Owner) {
-				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
+			if err := checkOwner(app.Owner); err != nil {
+				return nil, d.Errf("s3_cors: %v", err)
 			}
 		case "storage":
 			if !d.NextArg() {

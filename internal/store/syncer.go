@@ -276,7 +276,7 @@ func (s *Syncer) read(ctx context.Context, bucket string) readResult {
 	if err != nil {
 		return readResult{err: err}
 	}
-	cfg, err := s3cors.ParseXML(b)
+	cfg, err := s3cors.ParseStoredXML(b)
 	if err != nil {
 		return readResult{err: fmt.Errorf("store sync: parse %s: %w", s.locate(bucket), err)}
 	}
