@@ -375,8 +375,9 @@ func (h *Handler) bucketExistence() api.BucketExistence {
 // with: that of a missing bucket when the bucket has no configuration of
 // its own (p is none, or the default) and is known not to exist. A bucket
 // with a configuration is never looked up: its configuration dies with it.
+// The handler calls it when it has a checker.
 func (h *Handler) preflightPolicy(r *http.Request, bucket string, p *s3cors.Policy) *s3cors.Policy {
-	if h.buckets == nil || (p != nil && p != h.def) {
+	if p != nil && p != h.def {
 		return p
 	}
 	if h.buckets.missing(r.Context(), bucket) {

@@ -13,15 +13,15 @@ import (
 // deleteTimeout bounds deleting a configuration after its bucket.
 const deleteTimeout = 30 * time.Second
 
-// watchBucket returns next, wrapped when r is S3's DeleteBucket or
-// CreateBucket (`DELETE` or `PUT /<bucket>` with no subresource). When
+// watchBucket returns next, wrapped when r, a DELETE or PUT on a bucket
+// (not an object), is S3's DeleteBucket or CreateBucket (no subresource). When
 // the store answers DeleteBucket with 204, the bucket is gone, and so is
 // its CORS configuration, on every node (through storage), as on S3; a
 // bucket created again under the name starts with none. When it answers
 // CreateBucket with 200, the bucket exists, whatever the module knew of
-// it. Other requests cost one comparison of the method.
-func (h *Handler) watchBucket(r *http.Request, bucket string, object bool, next caddyhttp.Handler) caddyhttp.Handler {
-	if (r.Method != http.MethodDelete && r.Method != http.MethodPut) || object || h.app == nil || !noSubresource(r.URL.RawQuery) {
+// it. The handler calls it for DELETE and PUT on a bucket only.
+func (h *Handler) watchBucket(r *http.Request, bucket string, next caddyhttp.Handler) caddyhttp.Handler {
+	if h.app == nil || !noSubresource(r.URL.RawQuery) {
 		return next
 	}
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {

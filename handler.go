@@ -151,13 +151,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.serveS3API(w, r, bucket, next)
 		return nil
 	}
-	next = h.watchBucket(r, bucket, object, next)
+	if !object && (r.Method == http.MethodDelete || r.Method == http.MethodPut) {
+		next = h.watchBucket(r, bucket, next)
+	}
 	p, name := h.lookup(bucket)
 	if h.ReportOnly != "" && (h.ReportOnly == reportOnlyAll || p != nil && p == h.def) {
 		return h.serveReportOnly(w, r, next, repl, name, p, object)
 	}
 	if r.Method == http.MethodOptions {
-		p = h.preflightPolicy(r, bucket, p)
+		if h.buckets != nil {
+			p = h.preflightPolicy(r, bucket, p)
+		}
 		d := h.evaluate(p, r, object)
 		setPlaceholders(repl, name, p, &d)
 		if d.Result == s3cors.Denied && h.logger.Core().Enabled(zap.DebugLevel) {
