@@ -74,8 +74,10 @@ type Handler struct {
 	// buckets with their own configuration are enforced.
 	ReportOnly string `json:"report_only,omitempty"`
 
-	s3api  *api.S3API
-	logger *zap.Logger
+	s3api      *api.S3API
+	buckets    *bucketChecker // nil when bucket checks are disabled
+	bucketsKey string         // the key of buckets in bucketCheckers
+	logger     *zap.Logger
 }
 
 // ReportOnly values.
@@ -104,8 +106,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provision(ctx); err != nil {
 		return fmt.Errorf("s3_cors: %v", err)
 	}
+	if err := h.provisionBuckets(ctx); err != nil {
+		return fmt.Errorf("s3_cors: %v", err)
+	}
 	if h.S3API != nil {
-		s3api, err := h.S3API.provision(h.app.Owner, ctx.Logger())
+		s3api, err := h.S3API.provision(h.app.Owner, ctx.Logger(), h.bucketExistence())
 		if err != nil {
 			return fmt.Errorf("s3_cors: s3_api: %v", err)
 		}
@@ -143,14 +148,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// valid bucket is the store's business, like any other object request.
 	// An invalid bucket name gets S3's InvalidBucketName from the module.
 	if h.s3api != nil && (!object || !s3cors.ValidBucketName(bucket)) && h.s3api.IsCORSRequest(r) {
-		h.s3api.ServeCORS(w, r, bucket, h.app)
+		h.serveS3API(w, r, bucket, next)
 		return nil
+	}
+	if !object && (r.Method == http.MethodDelete || r.Method == http.MethodPut) {
+		next = h.watchBucket(r, bucket, next)
 	}
 	p, name := h.lookup(bucket)
 	if h.ReportOnly != "" && (h.ReportOnly == reportOnlyAll || p != nil && p == h.def) {
 		return h.serveReportOnly(w, r, next, repl, name, p, object)
 	}
 	if r.Method == http.MethodOptions {
+		if h.buckets != nil {
+			p = h.preflightPolicy(r, bucket, p)
+		}
 		d := h.evaluate(p, r, object)
 		setPlaceholders(repl, name, p, &d)
 		if d.Result == s3cors.Denied && h.logger.Core().Enabled(zap.DebugLevel) {
@@ -176,7 +187,7 @@ func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next
 		// such paths; with a valid one the store answers: the module acts
 		// on no bucket it cannot attribute.
 		if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); first != "" && !s3cors.ValidBucketName(first) {
-			h.s3api.ServeCORS(w, r, first, h.app)
+			h.serveS3API(w, r, first, next)
 			return nil
 		}
 	}
@@ -195,7 +206,8 @@ func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next
 	return h.serveActual(w, r, next, nil, nil, nil, none.Evaluate(r, false))
 }
 
-// missingBucket is the policy of requests attributed to no bucket.
+// missingBucket is the policy of requests attributed to no bucket, and of
+// buckets the store does not have (see preflightPolicy).
 var missingBucket = s3cors.MissingBucket()
 
 // evaluate decides a request and counts the decision. One decision in 64

@@ -29,10 +29,10 @@ type Policy struct {
 
 // MissingBucket returns the policy of a bucket that does not exist: a
 // preflight gets S3's "CORSResponse: Bucket not found", an actual request
-// passes through with no CORS headers. A proxy cannot know that a bucket
-// is missing (see docs/caddyfile.md, Deviation from S3); it uses this
-// policy for requests it attributes to no bucket, and the tests check the
-// engine's answer against S3's recorded one.
+// passes through with no CORS headers. A proxy knows that a bucket is
+// missing only when it may ask the store (see docs/api.md, Buckets); it
+// uses this policy then, and for requests it attributes to no bucket, and
+// the tests check the engine's answer against S3's recorded one.
 func MissingBucket() *Policy {
 	return &Policy{bucketMissing: true}
 }
