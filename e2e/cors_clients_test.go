@@ -21,17 +21,31 @@ import (
 )
 
 // authMode is one way the sidecar's S3 API authorizes `?cors` requests:
-// the site it runs and the environment it needs, for MinIO m.
+// the site it runs in front of MinIO m, the environment it needs, and the
+// credentials the clients sign with to manage the CORS of buckets.
 type authMode struct {
-	name string
-	site func(m *testenv.MinIO) (caddyfile string, env []string)
+	name  string
+	start func(t *testing.T, m *testenv.MinIO, buckets []string) (site string, env []string, accessKey, secretKey string)
 }
 
+// clientActions are what the clients need of MinIO to manage CORS
+// through the sidecar in the store mode: the CORS actions, and what
+// `s3cmd info` reads besides (it fails with AccessDenied without them).
+var clientActions = append([]string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration"}, corsActions...)
+
 // authModes are the S3 API's authorization modes every client is tested
-// in. The clients sign with MinIO's root credentials in each.
+// in.
 var authModes = []authMode{
-	{"static keys", func(m *testenv.MinIO) (string, []string) {
-		return s3APISite(m.Endpoint), s3Env(m.AccessKey, m.SecretKey)
+	// The S3 API's own key: MinIO's root credentials, as in the other
+	// tests, so that one key manages CORS and objects.
+	{"static keys", func(t *testing.T, m *testenv.MinIO, buckets []string) (string, []string, string, string) {
+		return s3APISite(m.Endpoint), s3Env(m.AccessKey, m.SecretKey), m.AccessKey, m.SecretKey
+	}},
+	// MinIO decides: a MinIO user whose policy allows CORS on the
+	// clients' buckets, and nothing for the sidecar to know.
+	{"store authorizes", func(t *testing.T, m *testenv.MinIO, buckets []string) (string, []string, string, string) {
+		m.AddUser(t, "cors-clients", "cors-clients-secret", testenv.BucketPolicy(clientActions, buckets...))
+		return storeAuthSite(m.Endpoint), nil, "cors-clients", "cors-clients-secret"
 	}},
 }
 
@@ -224,17 +238,24 @@ func TestCORSClients(t *testing.T) {
 	for _, mode := range authModes {
 		t.Run(mode.name, func(t *testing.T) {
 			m := testenv.StartMinIO(t)
-			site, env := mode.site(m)
+			ids := make([]string, len(corsClients))
+			buckets := make([]string, len(corsClients))
+			for i, client := range corsClients {
+				ids[i] = strings.ToLower(strings.ReplaceAll(client.name, " ", "-"))
+				buckets[i] = "cors-" + ids[i]
+			}
+			site, env, accessKey, secretKey := mode.start(t, m, buckets)
 			c := testenv.StartCaddy(t, globalOptions("sync_interval 1s")+site, testenv.CaddyOptions{Ports: 1, Env: env})
 			mc := minioClient(t, m)
+			for _, b := range buckets {
+				makeBucket(t, mc, b)
+			}
 			ad := adminOf(t, c)
-			for _, client := range corsClients {
+			for i, client := range corsClients {
 				t.Run(client.name, func(t *testing.T) {
-					cl := client.new(t, c.URL(0), m.AccessKey, m.SecretKey)
-					id := strings.ToLower(strings.NewReplacer(" ", "-").Replace(client.name))
-					bucket := "cors-" + id
+					cl := client.new(t, c.URL(0), accessKey, secretKey)
+					id, bucket := ids[i], buckets[i]
 					origin := "https://" + id + ".example"
-					makeBucket(t, mc, bucket)
 					doc := `{"CORSRules":[{"ID":"` + id + `","AllowedOrigins":["` + origin + `"],"AllowedMethods":["GET","PUT"],` +
 						`"AllowedHeaders":["content-type","x-amz-*"],"ExposeHeaders":["ETag"],"MaxAgeSeconds":300}]}`
 					cfg, err := s3cors.ParseJSON([]byte(doc))
