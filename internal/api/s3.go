@@ -138,14 +138,10 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		err.WriteTo(w)
 		return
 	}
+	b := bucketConfig{configs: configs, bucket: bucket, source: SourceS3, what: "s3_cors s3 api", logErr: s.LogError}
 	switch r.Method {
 	case http.MethodGet:
-		cfg, ok := configs.Configuration(bucket)
-		if !ok {
-			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
-			return
-		}
-		write(w, http.StatusOK, "application/xml", cfg.XML())
+		b.get(w, "", "application/xml") // S3 answers XML whatever Accept says
 	case http.MethodPut:
 		h := r.Header.Clone()
 		for name, values := range trailer {
@@ -153,9 +149,9 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		}
 		h.Del("Content-Type") // S3 reads the body as XML whatever it says
 		cfg, err := putcors.Decode(h, body, putcors.Options{Owner: s.Owner, RequireIntegrity: true})
-		putConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api", cfg, err)
+		b.put(w, r, cfg, err)
 	case http.MethodDelete:
-		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")
+		b.delete(w, r)
 	}
 }
 
