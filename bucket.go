@@ -220,16 +220,30 @@ func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketP
 
 // lookup finds the policy of bucket (nil: none) and the bucket's name as
 // the placeholder value.
-func (s *Source) lookup(bucket string) (*s3cors.Policy, any) {
+func (s *Source) lookup(bucket string) (*s3cors.Policy, bucketName) {
 	if s.app != nil {
 		if e, ok := s.app.lookup(bucket); ok {
-			return e.policy, e.name
+			return e.policy, bucketName{e.name}
 		}
 	}
 	if e, ok := s.static[bucket]; ok {
-		return e.policy, e.name
+		return e.policy, bucketName{e.name}
 	}
-	return s.def, bucket
+	return s.def, bucketName{bucket}
+}
+
+// bucketName is a bucket's name as the {http.s3_cors.bucket} placeholder
+// value: the name boxed in an interface once, when a configured bucket is
+// loaded, so that handing it to the replacer on every request allocates
+// nothing. The zero value is no bucket.
+type bucketName struct {
+	boxed any // a string, or nil for no bucket
+}
+
+// String returns the name, "" for no bucket.
+func (n bucketName) String() string {
+	s, _ := n.boxed.(string)
+	return s
 }
 
 // hasKey reports whether a virtual-hosted path names an object.

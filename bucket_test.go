@@ -165,7 +165,7 @@ func TestSourceCompile(t *testing.T) {
 			}
 			for bucket, method := range tc.check {
 				p, name := s.lookup(bucket)
-				if name != bucket {
+				if name.String() != bucket {
 					t.Errorf("lookup(%s) name %v", bucket, name)
 				}
 				if (p == nil) != (method == "") {

@@ -203,7 +203,7 @@ func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next
 		return next.ServeHTTP(w, r)
 	}
 	var none *s3cors.Policy
-	return h.serveActual(w, r, next, nil, nil, nil, none.Evaluate(r, false))
+	return h.serveActual(w, r, next, nil, bucketName{}, nil, none.Evaluate(r, false))
 }
 
 // missingBucket is the policy of requests attributed to no bucket, and of
@@ -227,10 +227,10 @@ func (h *Handler) evaluate(p *s3cors.Policy, r *http.Request, object bool) s3cor
 
 // logDenied logs, at debug level, why a preflight was refused: for each
 // rule, which of origin, method and headers failed and on which value.
-func (h *Handler) logDenied(r *http.Request, bucket any, p *s3cors.Policy, object bool) {
+func (h *Handler) logDenied(r *http.Request, bucket bucketName, p *s3cors.Policy, object bool) {
 	e := p.Explain(r, object)
 	fields := []zap.Field{
-		zap.Any("bucket", bucket),
+		zap.String("bucket", bucket.String()),
 		zap.String("origin", r.Header.Get("Origin")),
 		zap.String("request_method", r.Header.Get("Access-Control-Request-Method")),
 		zap.String("request_headers", r.Header.Get("Access-Control-Request-Headers")),
@@ -246,7 +246,7 @@ func (h *Handler) logDenied(r *http.Request, bucket any, p *s3cors.Policy, objec
 // (the store answers preflights and keeps its own CORS headers), after
 // deciding, counting and logging what enforcing would have done.
 func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
-	repl *caddy.Replacer, name any, p *s3cors.Policy, object bool,
+	repl *caddy.Replacer, name bucketName, p *s3cors.Policy, object bool,
 ) error {
 	d := p.Evaluate(r, object)
 	setPlaceholders(repl, name, p, &d)
@@ -257,7 +257,7 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 		}
 		e := p.Explain(r, object)
 		h.logger.Info("report_only: s3_cors would deny this request: "+e.Reason,
-			zap.Any("bucket", name),
+			zap.String("bucket", name.String()),
 			zap.String("kind", d.Kind.String()),
 			zap.String("result", d.Result.String()),
 			zap.String("origin", r.Header.Get("Origin")),
@@ -285,7 +285,7 @@ func wouldDeny(d *s3cors.Decision) bool {
 // It is apart from ServeHTTP so that only the actual path's Decision moves
 // to the heap.
 func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
-	repl *caddy.Replacer, name any, p *s3cors.Policy, d s3cors.Decision,
+	repl *caddy.Replacer, name bucketName, p *s3cors.Policy, d s3cors.Decision,
 ) error {
 	setPlaceholders(repl, name, p, &d)
 	cw := s3cors.AcquireResponseWriter(w, &d, h.KeepUpstreamCORS)
@@ -323,7 +323,7 @@ const (
 // path. A later s3_cors on the same request (in handle_errors, say) finds
 // the placeholders answered and uses Set, whose static values Caddy's
 // replacer consults before any provider: the latest decision still wins.
-func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3cors.Decision) {
+func setPlaceholders(repl *caddy.Replacer, bucket bucketName, p *s3cors.Policy, d *s3cors.Decision) {
 	if repl == nil {
 		return
 	}
@@ -335,7 +335,7 @@ func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3co
 	}
 	rule := ruleValue(p, d.Rule)
 	if _, again := repl.Get(placeholderBucket); again {
-		repl.Set(placeholderBucket, bucket)
+		repl.Set(placeholderBucket, bucket.boxed)
 		repl.Set(placeholderResult, result)
 		repl.Set(placeholderRule, rule)
 		return
@@ -343,7 +343,7 @@ func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3co
 	repl.Map(func(key string) (any, bool) {
 		switch key {
 		case placeholderBucket:
-			return bucket, true
+			return bucket.boxed, true
 		case placeholderResult:
 			return result, true
 		case placeholderRule:
