@@ -2,7 +2,6 @@ package caddys3cors
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -445,17 +444,6 @@ func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.Ra
 		return nil, d.Errf("%s: %s: %s", what, where, s3Text(err))
 	}
 	return cfg.JSON(), nil
-}
-
-// s3Text is an engine error as S3 names it, "Code: Message", without the
-// "s3cors: " of its Error: behind "s3_cors: ..." in a Caddyfile error the
-// code and message are said once.
-func s3Text(err error) string {
-	var s3err *s3cors.Error
-	if errors.As(err, &s3err) {
-		return s3err.Code + ": " + s3err.Message
-	}
-	return err.Error()
 }
 
 // unmarshalRule parses one rule block and checks it alone with the
