@@ -233,20 +233,6 @@ func (s *Source) lookup(bucket string) (*s3cors.Policy, bucketName) {
 	return s.def, bucketName{bucket}
 }
 
-// bucketName is a bucket's name as the {http.s3_cors.bucket} placeholder
-// value: the name boxed in an interface once, when a configured bucket is
-// loaded, so that handing it to the replacer on every request allocates
-// nothing. The zero value is no bucket.
-type bucketName struct {
-	boxed any // a string, or nil for no bucket
-}
-
-// String returns the name, "" for no bucket.
-func (n bucketName) String() string {
-	s, _ := n.boxed.(string)
-	return s
-}
-
 // hasKey reports whether a virtual-hosted path names an object.
 func hasKey(path string) bool {
 	return len(path) > 1 || len(path) == 1 && path[0] != '/'
