@@ -117,14 +117,7 @@ type BucketList struct {
 }
 
 func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket string) {
-	switch r.Method {
-	case http.MethodGet, http.MethodPut, http.MethodDelete:
-	default:
-		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
-		return
-	}
-	if !s3cors.ValidBucketName(bucket) {
-		s3err.InvalidBucketName(bucket).WriteTo(w)
+	if !checkBucketRequest(w, r, bucket) {
 		return
 	}
 	c := a.configs(w)

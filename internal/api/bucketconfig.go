@@ -61,3 +61,22 @@ func (b bucketConfig) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	write(w, http.StatusNoContent, "", nil)
 }
+
+// checkBucketRequest begins a bucket's configuration route, the admin's and
+// the S3 API's alike: 405 MethodNotAllowed for a method other than GET,
+// PUT and DELETE, then 400 InvalidBucketName for a name S3 would refuse, so
+// that no such name reaches Configs. It reports whether the request goes
+// on; when not, it has answered w.
+func checkBucketRequest(w http.ResponseWriter, r *http.Request, bucket string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodPut, http.MethodDelete:
+	default:
+		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
+		return false
+	}
+	if !s3cors.ValidBucketName(bucket) {
+		s3err.InvalidBucketName(bucket).WriteTo(w)
+		return false
+	}
+	return true
+}

@@ -110,14 +110,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		timeout = DefaultBodyTimeout
 	}
 	lift := bodyDeadline(w, timeout)
-	switch r.Method {
-	case http.MethodGet, http.MethodPut, http.MethodDelete:
-	default:
-		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
-		return
-	}
-	if !s3cors.ValidBucketName(bucket) {
-		s3err.InvalidBucketName(bucket).WriteTo(w)
+	if !checkBucketRequest(w, r, bucket) {
 		return
 	}
 	body, trailer, ok := s.authenticate(w, r, bucket, store, lift)
