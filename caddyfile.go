@@ -75,22 +75,25 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		name := d.Val()
-		if name == "keep_upstream_cors" {
+		switch name {
+		case "keep_upstream_cors", "report_only", "s3_api":
 			if seen[name] {
 				return d.Errf("s3_cors: duplicate %q", name)
 			}
 			seen[name] = true
+		default: // the subdirectives the matcher shares
+			if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
+				return err
+			}
+			continue
+		}
+		switch name {
+		case "keep_upstream_cors":
 			if d.NextArg() {
 				return d.ArgErr()
 			}
 			h.KeepUpstreamCORS = true
-			continue
-		}
-		if name == "report_only" {
-			if seen[name] {
-				return d.Errf("s3_cors: duplicate %q", name)
-			}
-			seen[name] = true
+		case "report_only":
 			h.ReportOnly = reportOnlyAll
 			if d.NextArg() {
 				h.ReportOnly = d.Val()
@@ -101,22 +104,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			continue
-		}
-		if name == "s3_api" {
-			if seen[name] {
-				return d.Errf("s3_cors: duplicate %q", name)
-			}
-			seen[name] = true
+		case "s3_api":
 			cfg, err := unmarshalS3API(d)
 			if err != nil {
 				return err
 			}
 			h.S3API = cfg
-			continue
-		}
-		if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
-			return err
 		}
 	}
 	return nil
