@@ -2,6 +2,7 @@ package caddys3cors
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -104,7 +105,7 @@ func (s *Source) compile() error {
 	case len(s.Default) > 0:
 		cfg, err := s3cors.ParseJSON(s.Default)
 		if err != nil {
-			return fmt.Errorf("default configuration: %v", err)
+			return fmt.Errorf("default configuration: %s", s3Text(err))
 		}
 		s.def = s3cors.Compile(cfg)
 	case s.DefaultFile != "":
@@ -122,7 +123,7 @@ func (s *Source) compile() error {
 		}
 		cfg, err := s3cors.ParseJSON(raw)
 		if err != nil {
-			return fmt.Errorf("configuration of bucket %s: %v", bucket, err)
+			return fmt.Errorf("configuration of bucket %s: %s", bucket, s3Text(err))
 		}
 		s.static[bucket] = newEntry(bucket, s3cors.Compile(cfg))
 	}
@@ -220,16 +221,16 @@ func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketP
 
 // lookup finds the policy of bucket (nil: none) and the bucket's name as
 // the placeholder value.
-func (s *Source) lookup(bucket string) (*s3cors.Policy, any) {
+func (s *Source) lookup(bucket string) (*s3cors.Policy, bucketName) {
 	if s.app != nil {
 		if e, ok := s.app.lookup(bucket); ok {
-			return e.policy, e.name
+			return e.policy, bucketName{e.name}
 		}
 	}
 	if e, ok := s.static[bucket]; ok {
-		return e.policy, e.name
+		return e.policy, bucketName{e.name}
 	}
-	return s.def, bucket
+	return s.def, bucketName{bucket}
 }
 
 // hasKey reports whether a virtual-hosted path names an object.
@@ -301,7 +302,18 @@ func readConfigFile(name string) (*s3cors.Configuration, error) {
 	}
 	cfg, err := s3cors.Parse(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("%s: %s", name, s3Text(err))
 	}
 	return cfg, nil
+}
+
+// s3Text is an engine error as S3 names it, "Code: Message", without the
+// "s3cors: " of its Error: behind "s3_cors: ..." in a provisioning or
+// Caddyfile error the code and message are said once.
+func s3Text(err error) string {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		return s3err.Code + ": " + s3err.Message
+	}
+	return err.Error()
 }

@@ -2,7 +2,6 @@ package caddys3cors
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -76,22 +75,25 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		name := d.Val()
-		if name == "keep_upstream_cors" {
+		switch name {
+		case "keep_upstream_cors", "report_only", "s3_api":
 			if seen[name] {
 				return d.Errf("s3_cors: duplicate %q", name)
 			}
 			seen[name] = true
+		default: // the subdirectives the matcher shares
+			if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
+				return err
+			}
+			continue
+		}
+		switch name {
+		case "keep_upstream_cors":
 			if d.NextArg() {
 				return d.ArgErr()
 			}
 			h.KeepUpstreamCORS = true
-			continue
-		}
-		if name == "report_only" {
-			if seen[name] {
-				return d.Errf("s3_cors: duplicate %q", name)
-			}
-			seen[name] = true
+		case "report_only":
 			h.ReportOnly = reportOnlyAll
 			if d.NextArg() {
 				h.ReportOnly = d.Val()
@@ -102,22 +104,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			continue
-		}
-		if name == "s3_api" {
-			if seen[name] {
-				return d.Errf("s3_cors: duplicate %q", name)
-			}
-			seen[name] = true
+		case "s3_api":
 			cfg, err := unmarshalS3API(d)
 			if err != nil {
 				return err
 			}
 			h.S3API = cfg
-			continue
-		}
-		if err := h.Source.unmarshalSubdirective(d, seen, "s3_cors"); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -129,55 +121,36 @@ func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
 		return nil, d.ArgErr()
 	}
 	cfg := new(S3APIConfig)
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] && name != "key" {
-			return nil, d.Errf("s3_cors: s3_api: duplicate %q", name)
-		}
-		seen[name] = true
-		switch name {
-		case "body_timeout", "probe_interval":
-			dur, err := unmarshalPositiveDuration(d, "s3_cors: s3_api: "+name)
-			if err != nil {
-				return nil, err
+	err := settingsBlock{
+		what:      "s3_cors: s3_api",
+		strings:   map[string]*string{"authorize": &cfg.Authorize, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region},
+		durations: map[string]*caddy.Duration{"body_timeout": &cfg.BodyTimeout, "probe_interval": &cfg.ProbeInterval},
+		repeat:    map[string]bool{"key": true},
+		other: func(name string) (bool, error) {
+			switch name {
+			case "key":
+				var k S3APIKey
+				if !d.NextArg() {
+					return true, d.ArgErr()
+				}
+				k.AccessKey = d.Val()
+				if !d.NextArg() {
+					return true, d.ArgErr()
+				}
+				k.SecretKey = d.Val()
+				k.Buckets = d.RemainingArgs()
+				cfg.Keys = append(cfg.Keys, k)
+				return true, nil
+			case "bucket_check":
+				bc, err := unmarshalBucketCheck(d)
+				cfg.BucketCheck = bc
+				return true, err
 			}
-			if name == "body_timeout" {
-				cfg.BodyTimeout = dur
-			} else {
-				cfg.ProbeInterval = dur
-			}
-			continue
-		case "key":
-			var k S3APIKey
-			if !d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			k.AccessKey = d.Val()
-			if !d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			k.SecretKey = d.Val()
-			k.Buckets = d.RemainingArgs()
-			cfg.Keys = append(cfg.Keys, k)
-			continue
-		case "bucket_check":
-			bc, err := unmarshalBucketCheck(d)
-			if err != nil {
-				return nil, err
-			}
-			cfg.BucketCheck = bc
-			continue
-		}
-		known, err := stringSetting(d, name, map[string]*string{
-			"authorize": &cfg.Authorize, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !known {
-			return nil, d.Errf("s3_cors: s3_api: unknown subdirective %q", name)
-		}
+			return false, nil
+		},
+	}.parse(d)
+	if err != nil {
+		return nil, err
 	}
 	switch cfg.Authorize {
 	case authorizeStore:
@@ -207,37 +180,14 @@ func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
 		cfg.Disabled = true
 		return cfg, nil
 	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return nil, d.Errf("s3_cors: s3_api: bucket_check: duplicate %q", name)
-		}
-		seen[name] = true
-		switch name {
-		case "tls":
-			if d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			cfg.TLS = true
-			continue
-		case "interval":
-			dur, err := unmarshalPositiveDuration(d, "s3_cors: s3_api: bucket_check: interval")
-			if err != nil {
-				return nil, err
-			}
-			cfg.Interval = dur
-			continue
-		}
-		known, err := stringSetting(d, name, map[string]*string{
-			"endpoint": &cfg.Endpoint, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !known {
-			return nil, d.Errf("s3_cors: s3_api: bucket_check: unknown subdirective %q", name)
-		}
+	err := settingsBlock{
+		what:      "s3_cors: s3_api: bucket_check",
+		strings:   map[string]*string{"endpoint": &cfg.Endpoint, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region},
+		flags:     map[string]*bool{"tls": &cfg.TLS},
+		durations: map[string]*caddy.Duration{"interval": &cfg.Interval},
+	}.parse(d)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Endpoint != "" && (cfg.AccessKey == "" || cfg.SecretKey == "") {
 		return nil, d.Errf("s3_cors: s3_api: bucket_check: endpoint needs access_key and secret_key")
@@ -245,17 +195,68 @@ func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
 	return cfg, nil
 }
 
-// stringSetting reads the one argument of setting name into the field
-// targets maps it to, and reports whether targets has it.
-func stringSetting(d *caddyfile.Dispenser, name string, targets map[string]*string) (bool, error) {
-	target, ok := targets[name]
-	if !ok {
-		return false, nil
+// settingsBlock reads the subdirectives of a block into the fields its
+// maps point at: strings take one argument, flags none, durations one
+// positive duration. Any other subdirective goes to other, which reports
+// whether it knows it (nil knows none). A subdirective may appear once
+// unless repeat names it. what prefixes errors; unknown names what an
+// unknown subdirective is ("subdirective" when empty).
+type settingsBlock struct {
+	what      string
+	strings   map[string]*string
+	flags     map[string]*bool
+	durations map[string]*caddy.Duration
+	repeat    map[string]bool
+	other     func(name string) (known bool, err error)
+	unknown   string
+}
+
+// parse reads the block that d is at the start of.
+func (b settingsBlock) parse(d *caddyfile.Dispenser) error {
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if seen[name] && !b.repeat[name] {
+			return d.Errf("%s: duplicate %q", b.what, name)
+		}
+		seen[name] = true
+		if err := b.setting(d, name); err != nil {
+			return err
+		}
 	}
-	if !d.AllArgs(target) {
-		return true, d.ArgErr()
+	return nil
+}
+
+// setting reads one subdirective.
+func (b settingsBlock) setting(d *caddyfile.Dispenser, name string) error {
+	if target, ok := b.strings[name]; ok {
+		if !d.AllArgs(target) {
+			return d.ArgErr()
+		}
+		return nil
 	}
-	return true, nil
+	if target, ok := b.flags[name]; ok {
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		*target = true
+		return nil
+	}
+	if target, ok := b.durations[name]; ok {
+		dur, err := unmarshalPositiveDuration(d, b.what+": "+name)
+		*target = dur
+		return err
+	}
+	if b.other != nil {
+		if known, err := b.other(name); known || err != nil {
+			return err
+		}
+	}
+	unknown := b.unknown
+	if unknown == "" {
+		unknown = "subdirective"
+	}
+	return d.Errf("%s: unknown %s %q", b.what, unknown, name)
 }
 
 // unmarshalPositiveDuration reads the one argument of a duration setting.
@@ -447,17 +448,6 @@ func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.Ra
 	return cfg.JSON(), nil
 }
 
-// s3Text is an engine error as S3 names it, "Code: Message", without the
-// "s3cors: " of its Error: behind "s3_cors: ..." in a Caddyfile error the
-// code and message are said once.
-func s3Text(err error) string {
-	var s3err *s3cors.Error
-	if errors.As(err, &s3err) {
-		return s3err.Code + ": " + s3err.Message
-	}
-	return err.Error()
-}
-
 // unmarshalRule parses one rule block and checks it alone with the
 // engine, so that an error names the rule.
 func unmarshalRule(d *caddyfile.Dispenser, what, where string, index int) (s3cors.Rule, error) {
@@ -568,57 +558,47 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
-	seen := map[string]bool{}
-	for d.NextBlock(0) {
-		name := d.Val()
-		if seen[name] {
-			return nil, d.Errf("s3_cors: duplicate %q", name)
-		}
-		seen[name] = true
-		switch name {
-		case "sync_interval":
-			var v string
-			if !d.AllArgs(&v) {
-				return nil, d.ArgErr()
+	err := settingsBlock{
+		what:      "s3_cors",
+		unknown:   "global option subdirective",
+		durations: map[string]*caddy.Duration{"sync_interval": &app.SyncInterval},
+		other: func(name string) (bool, error) {
+			switch name {
+			case "owner":
+				if !d.AllArgs(&app.Owner) {
+					return true, d.ArgErr()
+				}
+				if err := checkOwner(app.Owner); err != nil {
+					return true, d.Errf("s3_cors: %v", err)
+				}
+			case "storage":
+				if !d.NextArg() {
+					return true, d.ArgErr()
+				}
+				modName := d.Val()
+				unm, err := caddyfile.UnmarshalModule(d, "caddy.storage."+modName)
+				if err != nil {
+					return true, err
+				}
+				storage, ok := unm.(caddy.StorageConverter)
+				if !ok {
+					return true, d.Errf("s3_cors: storage module %q is not a storage converter", modName)
+				}
+				app.StorageRaw = caddyconfig.JSONModuleObject(storage, "module", modName, nil)
+			case "object_store":
+				cfg, err := unmarshalObjectStore(d)
+				if err != nil {
+					return true, err
+				}
+				app.ObjectStore = cfg
+			default:
+				return false, nil
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil {
-				return nil, d.Errf("s3_cors: sync_interval %q: %v", v, err)
-			}
-			if dur <= 0 {
-				return nil, d.Errf("s3_cors: sync_interval %q must be positive", v)
-			}
-			app.SyncInterval = caddy.Duration(dur)
-		case "owner":
-			if !d.AllArgs(&app.Owner) {
-				return nil, d.ArgErr()
-			}
-			if err := checkOwner(app.Owner); err != nil {
-				return nil, d.Errf("s3_cors: %v", err)
-			}
-		case "storage":
-			if !d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			modName := d.Val()
-			unm, err := caddyfile.UnmarshalModule(d, "caddy.storage."+modName)
-			if err != nil {
-				return nil, err
-			}
-			storage, ok := unm.(caddy.StorageConverter)
-			if !ok {
-				return nil, d.Errf("s3_cors: storage module %q is not a storage converter", modName)
-			}
-			app.StorageRaw = caddyconfig.JSONModuleObject(storage, "module", modName, nil)
-		case "object_store":
-			cfg, err := unmarshalObjectStore(d)
-			if err != nil {
-				return nil, err
-			}
-			app.ObjectStore = cfg
-		default:
-			return nil, d.Errf("s3_cors: unknown global option subdirective %q", name)
-		}
+			return true, nil
+		},
+	}.parse(d)
+	if err != nil {
+		return nil, err
 	}
 	if app.StorageRaw != nil && app.ObjectStore != nil {
 		return nil, d.Errf("s3_cors: storage and object_store are exclusive")
@@ -632,40 +612,16 @@ func unmarshalObjectStore(d *caddyfile.Dispenser) (*ObjectStoreConfig, error) {
 		return nil, d.ArgErr()
 	}
 	cfg := new(ObjectStoreConfig)
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return nil, d.Errf("s3_cors: object_store: duplicate %q", name)
-		}
-		seen[name] = true
-		if name == "tls" {
-			if d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			cfg.TLS = true
-			continue
-		}
-		var target *string
-		switch name {
-		case "endpoint":
-			target = &cfg.Endpoint
-		case "access_key":
-			target = &cfg.AccessKey
-		case "secret_key":
-			target = &cfg.SecretKey
-		case "bucket":
-			target = &cfg.Bucket
-		case "prefix":
-			target = &cfg.Prefix
-		case "region":
-			target = &cfg.Region
-		default:
-			return nil, d.Errf("s3_cors: object_store: unknown subdirective %q", name)
-		}
-		if !d.AllArgs(target) {
-			return nil, d.ArgErr()
-		}
+	err := settingsBlock{
+		what: "s3_cors: object_store",
+		strings: map[string]*string{
+			"endpoint": &cfg.Endpoint, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey,
+			"bucket": &cfg.Bucket, "prefix": &cfg.Prefix, "region": &cfg.Region,
+		},
+		flags: map[string]*bool{"tls": &cfg.TLS},
+	}.parse(d)
+	if err != nil {
+		return nil, err
 	}
 	for _, required := range []struct{ name, value string }{
 		{"endpoint", cfg.Endpoint}, {"access_key", cfg.AccessKey}, {"secret_key", cfg.SecretKey}, {"bucket", cfg.Bucket},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +136,11 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
+// Cleanup releases the handler's hold on a shared bucket checker.
+func (h *Handler) Cleanup() error {
+	return h.cleanupBuckets()
+}
+
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -203,7 +207,7 @@ func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next
 		return next.ServeHTTP(w, r)
 	}
 	var none *s3cors.Policy
-	return h.serveActual(w, r, next, nil, nil, nil, none.Evaluate(r, false))
+	return h.serveActual(w, r, next, nil, bucketName{}, nil, none.Evaluate(r, false))
 }
 
 // missingBucket is the policy of requests attributed to no bucket, and of
@@ -227,10 +231,10 @@ func (h *Handler) evaluate(p *s3cors.Policy, r *http.Request, object bool) s3cor
 
 // logDenied logs, at debug level, why a preflight was refused: for each
 // rule, which of origin, method and headers failed and on which value.
-func (h *Handler) logDenied(r *http.Request, bucket any, p *s3cors.Policy, object bool) {
+func (h *Handler) logDenied(r *http.Request, bucket bucketName, p *s3cors.Policy, object bool) {
 	e := p.Explain(r, object)
 	fields := []zap.Field{
-		zap.Any("bucket", bucket),
+		zap.String("bucket", bucket.String()),
 		zap.String("origin", r.Header.Get("Origin")),
 		zap.String("request_method", r.Header.Get("Access-Control-Request-Method")),
 		zap.String("request_headers", r.Header.Get("Access-Control-Request-Headers")),
@@ -246,7 +250,7 @@ func (h *Handler) logDenied(r *http.Request, bucket any, p *s3cors.Policy, objec
 // (the store answers preflights and keeps its own CORS headers), after
 // deciding, counting and logging what enforcing would have done.
 func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
-	repl *caddy.Replacer, name any, p *s3cors.Policy, object bool,
+	repl *caddy.Replacer, name bucketName, p *s3cors.Policy, object bool,
 ) error {
 	d := p.Evaluate(r, object)
 	setPlaceholders(repl, name, p, &d)
@@ -257,7 +261,7 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 		}
 		e := p.Explain(r, object)
 		h.logger.Info("report_only: s3_cors would deny this request: "+e.Reason,
-			zap.Any("bucket", name),
+			zap.String("bucket", name.String()),
 			zap.String("kind", d.Kind.String()),
 			zap.String("result", d.Result.String()),
 			zap.String("origin", r.Header.Get("Origin")),
@@ -285,7 +289,7 @@ func wouldDeny(d *s3cors.Decision) bool {
 // It is apart from ServeHTTP so that only the actual path's Decision moves
 // to the heap.
 func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
-	repl *caddy.Replacer, name any, p *s3cors.Policy, d s3cors.Decision,
+	repl *caddy.Replacer, name bucketName, p *s3cors.Policy, d s3cors.Decision,
 ) error {
 	setPlaceholders(repl, name, p, &d)
 	cw := s3cors.AcquireResponseWriter(w, &d, h.KeepUpstreamCORS)
@@ -306,96 +310,10 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddy
 	return nil
 }
 
-// Placeholder names.
-const (
-	placeholderBucket = "http.s3_cors.bucket"
-	placeholderResult = "http.s3_cors.result"
-	placeholderRule   = "http.s3_cors.rule"
-)
-
-// setPlaceholders records the decision in the replacer. Every value is
-// boxed in advance (or is a pointer), so this allocates only the one
-// closure that serves them.
-//
-// The first s3_cors of a request adds a provider (repl.Map) instead of
-// three repl.Set calls: Set's first entry allocates the replacer's map,
-// about 300 bytes and a good part of the handler's cost on the request
-// path. A later s3_cors on the same request (in handle_errors, say) finds
-// the placeholders answered and uses Set, whose static values Caddy's
-// replacer consults before any provider: the latest decision still wins.
-func setPlaceholders(repl *caddy.Replacer, bucket any, p *s3cors.Policy, d *s3cors.Decision) {
-	if repl == nil {
-		return
-	}
-	var result any
-	if int(d.Result) < len(resultValues) {
-		result = resultValues[d.Result]
-	} else {
-		result = d.Result.String()
-	}
-	rule := ruleValue(p, d.Rule)
-	if _, again := repl.Get(placeholderBucket); again {
-		repl.Set(placeholderBucket, bucket)
-		repl.Set(placeholderResult, result)
-		repl.Set(placeholderRule, rule)
-		return
-	}
-	repl.Map(func(key string) (any, bool) {
-		switch key {
-		case placeholderBucket:
-			return bucket, true
-		case placeholderResult:
-			return result, true
-		case placeholderRule:
-			return rule, true
-		}
-		return nil, false
-	})
-}
-
-// resultValues are the Result names, boxed once.
-var resultValues = func() []any {
-	v := make([]any, 0, 5)
-	for r := s3cors.Allowed; r <= s3cors.BadRequest; r++ {
-		v = append(v, r.String())
-	}
-	return v
-}()
-
-// ruleIndexValues are the rule indexes, boxed once.
-var ruleIndexValues = func() []any {
-	v := make([]any, s3cors.MaxRules)
-	for i := range v {
-		v[i] = strconv.Itoa(i)
-	}
-	return v
-}()
-
-// ruleID is a rule's ID as a placeholder value: a pointer into the
-// policy's configuration, so boxing it allocates nothing.
-type ruleID string
-
-// String returns the ID.
-func (id *ruleID) String() string { return string(*id) }
-
-// ruleValue is the {http.s3_cors.rule} value of the rule at index i.
-func ruleValue(p *s3cors.Policy, i int) any {
-	if i < 0 || p == nil {
-		return ""
-	}
-	rules := p.Configuration().Rules
-	if i < len(rules) && rules[i].ID != nil && *rules[i].ID != "" {
-		return (*ruleID)(rules[i].ID)
-	}
-	if i < len(ruleIndexValues) {
-		return ruleIndexValues[i]
-	}
-	return strconv.Itoa(i)
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

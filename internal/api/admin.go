@@ -117,14 +117,7 @@ type BucketList struct {
 }
 
 func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket string) {
-	switch r.Method {
-	case http.MethodGet, http.MethodPut, http.MethodDelete:
-	default:
-		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
-		return
-	}
-	if !s3cors.ValidBucketName(bucket) {
-		s3err.InvalidBucketName(bucket).WriteTo(w)
+	if !checkBucketRequest(w, r, bucket) {
 		return
 	}
 	c := a.configs(w)
@@ -136,18 +129,10 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		err.WriteTo(w)
 		return
 	}
+	b := bucketConfig{configs: c, bucket: bucket, source: SourceAdmin, what: "s3_cors admin", logErr: a.LogError}
 	switch r.Method {
 	case http.MethodGet:
-		cfg, ok := c.Configuration(bucket)
-		if !ok {
-			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
-			return
-		}
-		if negotiate(r.Header.Get("Accept"), "application/xml", "application/json") == "application/json" {
-			write(w, http.StatusOK, "application/json", cfg.JSON())
-			return
-		}
-		write(w, http.StatusOK, "application/xml", cfg.XML())
+		b.get(w, r.Header.Get("Accept"), "application/xml", "application/json")
 	case http.MethodPut:
 		if r.ContentLength > s3cors.MaxBodySize {
 			s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
@@ -159,8 +144,8 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 			return
 		}
 		cfg, err := putcors.Decode(r.Header, body, putcors.Options{Owner: owner})
-		putConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin", cfg, err)
+		b.put(w, r, cfg, err)
 	case http.MethodDelete:
-		deleteConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin")
+		b.delete(w, r)
 	}
 }

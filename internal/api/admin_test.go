@@ -166,18 +166,8 @@ func TestAdminRoutes(t *testing.T) {
 					t.Errorf("body\n%s\nwant\n%s", rec.Body, tt.body)
 				}
 			}
-			for name, want := range tt.header {
-				if got := rec.Header().Values(name); len(got) != 1 || got[0] != want {
-					t.Errorf("header %s = %q, want %q", name, got, want)
-				}
-			}
-			got, ok := m.get("photos")
-			switch {
-			case tt.stored == "-" && ok:
-				t.Errorf("photos still configured: %s", got.XML())
-			case tt.stored != "-" && (!ok || !got.Equal(mustConfig(t, tt.stored))):
-				t.Errorf("photos holds %v %s, want %s", ok, got.XML(), tt.stored)
-			}
+			checkHeaders(t, rec.Header(), tt.header)
+			checkStored(t, m, "photos", tt.stored)
 			if tt.noTouch && m.callCount() != 0 {
 				t.Errorf("Configs was called %d times (last bucket %q)", m.callCount(), m.lastSeen)
 			}

@@ -107,33 +107,6 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, resourceType strin
 	s3err.MethodNotAllowed(r.Method, resourceType).WriteTo(w)
 }
 
-// putConfiguration stores a decoded PutBucketCors body (or answers the
-// error that decoding it gave) and answers 200, as both the admin routes
-// and the S3 API do once their own checks passed. what prefixes errors.
-func putConfiguration(w http.ResponseWriter, r *http.Request, logErr errorLogger, c Configs,
-	bucket, source, what string, cfg *s3cors.Configuration, decodeErr error,
-) {
-	err := decodeErr
-	if err == nil {
-		err = c.SetConfiguration(r.Context(), bucket, cfg, source)
-	}
-	if err != nil {
-		writeError(w, r, logErr, fmt.Errorf("%s: put %s: %w", what, bucket, err))
-		return
-	}
-	write(w, http.StatusOK, "", nil)
-}
-
-// deleteConfiguration answers DeleteBucketCors: 204, also when the bucket
-// had no configuration.
-func deleteConfiguration(w http.ResponseWriter, r *http.Request, logErr errorLogger, c Configs, bucket, source, what string) {
-	if err := c.DeleteConfiguration(r.Context(), bucket, source); err != nil {
-		writeError(w, r, logErr, fmt.Errorf("%s: delete %s: %w", what, bucket, err))
-		return
-	}
-	write(w, http.StatusNoContent, "", nil)
-}
-
 // errorLogger is where internal errors go.
 type errorLogger func(r *http.Request, err error)
 

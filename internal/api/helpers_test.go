@@ -125,6 +125,29 @@ const (
 	owner      = "111122223333"
 )
 
+// checkHeaders checks that h holds each of want once, with its value.
+func checkHeaders(t *testing.T, h http.Header, want map[string]string) {
+	t.Helper()
+	for name, value := range want {
+		if got := h.Values(name); len(got) != 1 || got[0] != value {
+			t.Errorf("header %s = %q, want %q", name, got, value)
+		}
+	}
+}
+
+// checkStored checks that bucket holds the configuration doc, or none
+// when doc is "-".
+func checkStored(t *testing.T, m *memConfigs, bucket, doc string) {
+	t.Helper()
+	got, ok := m.get(bucket)
+	switch {
+	case doc == "-" && ok:
+		t.Errorf("%s still configured: %s", bucket, got.XML())
+	case doc != "-" && (!ok || !got.Equal(mustConfig(t, doc))):
+		t.Errorf("%s holds %v %s, want %s", bucket, ok, got.XML(), doc)
+	}
+}
+
 // md5Base64 is the Content-MD5 value of body.
 func md5Base64(body string) string {
 	sum := md5.Sum([]byte(body))

@@ -110,14 +110,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		timeout = DefaultBodyTimeout
 	}
 	lift := bodyDeadline(w, timeout)
-	switch r.Method {
-	case http.MethodGet, http.MethodPut, http.MethodDelete:
-	default:
-		methodNotAllowed(w, r, "BUCKET", http.MethodGet, http.MethodPut, http.MethodDelete)
-		return
-	}
-	if !s3cors.ValidBucketName(bucket) {
-		s3err.InvalidBucketName(bucket).WriteTo(w)
+	if !checkBucketRequest(w, r, bucket) {
 		return
 	}
 	body, trailer, ok := s.authenticate(w, r, bucket, store, lift)
@@ -138,14 +131,10 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		err.WriteTo(w)
 		return
 	}
+	b := bucketConfig{configs: configs, bucket: bucket, source: SourceS3, what: "s3_cors s3 api", logErr: s.LogError}
 	switch r.Method {
 	case http.MethodGet:
-		cfg, ok := configs.Configuration(bucket)
-		if !ok {
-			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
-			return
-		}
-		write(w, http.StatusOK, "application/xml", cfg.XML())
+		b.get(w, "", "application/xml") // S3 answers XML whatever Accept says
 	case http.MethodPut:
 		h := r.Header.Clone()
 		for name, values := range trailer {
@@ -153,9 +142,9 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		}
 		h.Del("Content-Type") // S3 reads the body as XML whatever it says
 		cfg, err := putcors.Decode(h, body, putcors.Options{Owner: s.Owner, RequireIntegrity: true})
-		putConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api", cfg, err)
+		b.put(w, r, cfg, err)
 	case http.MethodDelete:
-		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")
+		b.delete(w, r)
 	}
 }
 

@@ -196,18 +196,8 @@ func TestS3APIServeCORS(t *testing.T) {
 					t.Errorf("body %q, want empty", rec.Body)
 				}
 			}
-			for name, want := range tt.header {
-				if got := rec.Header().Values(name); len(got) != 1 || got[0] != want {
-					t.Errorf("header %s = %q, want %q", name, got, want)
-				}
-			}
-			got, ok := m.get("photos")
-			switch {
-			case tt.stored == "-" && ok:
-				t.Errorf("photos still configured: %s", got.XML())
-			case tt.stored != "-" && (!ok || !got.Equal(mustConfig(t, tt.stored))):
-				t.Errorf("photos holds %v %s, want %s", ok, got.XML(), tt.stored)
-			}
+			checkHeaders(t, rec.Header(), tt.header)
+			checkStored(t, m, "photos", tt.stored)
 			if tt.verified >= 0 && v.callCount() != tt.verified {
 				t.Errorf("verifier ran %d times, want %d", v.callCount(), tt.verified)
 			}

@@ -386,13 +386,7 @@ func (h *Handler) preflightPolicy(r *http.Request, bucket string, p *s3cors.Poli
 	return p
 }
 
-// Cleanup releases the handler's hold on a shared bucket checker.
-func (h *Handler) Cleanup() error {
-	return h.cleanupBuckets()
-}
-
 // Interface guards
 var (
-	_ caddy.CleanerUpper = (*Handler)(nil)
-	_ caddy.Destructor   = (*bucketChecker)(nil)
+	_ caddy.Destructor = (*bucketChecker)(nil)
 )
