@@ -50,9 +50,10 @@ func writeBuckets(b *testing.B, dir string, n int) {
 	}
 }
 
-// countingStore counts the configurations read.
+// countingStore counts the listings and the configurations read.
 type countingStore struct {
 	store.Store
+	lists atomic.Int64
 	loads atomic.Int64
 }
 
@@ -61,13 +62,18 @@ func (c *countingStore) Load(ctx context.Context, bucket string) ([]byte, error)
 	return c.Store.Load(ctx, bucket)
 }
 
+func (c *countingStore) List(ctx context.Context) ([]store.Entry, error) {
+	c.lists.Add(1)
+	return c.Store.List(ctx)
+}
+
 func BenchmarkLoad10000Buckets(b *testing.B) {
 	dir := b.TempDir()
 	writeBuckets(b, dir, benchBuckets)
 	b.ReportAllocs()
 	for b.Loop() {
 		a := newTestApp(b, dir)
-		if got := len(*a.snap.Load()); got != benchBuckets {
+		if got := a.state.syncer.Len(); got != benchBuckets {
 			b.Fatalf("%d buckets loaded", got)
 		}
 	}
@@ -83,7 +89,7 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		before := counting.loads.Load()
-		if _, changed, err := a.syncer.Sync(context.Background()); err != nil || changed {
+		if changed, err := a.state.syncer.Sync(context.Background()); err != nil || changed {
 			b.Fatalf("sync: changed %v, %v", changed, err)
 		}
 		if counting.loads.Load() != before {
