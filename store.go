@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -107,8 +108,24 @@ func (s *appState) run(interval time.Duration) {
 			}
 			s.syncer.Loop(ctx, interval)
 		}()
+		go func() {
+			select {
+			case <-s.syncer.Loaded():
+				// Reading thousands of keys left garbage several times the
+				// size of what is kept: give it back now rather than let
+				// the process keep that peak as its size.
+				if s.syncer.Len() >= bigLoad {
+					debug.FreeOSMemory()
+				}
+			case <-ctx.Done():
+			}
+		}()
 	})
 }
+
+// bigLoad is the number of configurations from which the first load is
+// followed by returning freed memory to the system.
+const bigLoad = 10000
 
 // removeStaleTemp removes what killed processes left in a file-system
 // storage.

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
 // The compact form of a stored configuration: its XML with each of the
 // fixed strings of the PutBucketCors document (the declaration, the
@@ -75,31 +72,33 @@ func compact(xml []byte) string {
 			return "\x01" + string(xml)
 		}
 	}
-	var b strings.Builder
-	b.Grow(len(xml) / 3)
+	// Built in a scratch buffer, then copied once at its exact size: the
+	// string lives as long as the configuration, spare capacity with it.
+	var scratch [1024]byte
+	b := scratch[:0]
 	for len(xml) > 0 {
 		i := bytes.IndexByte(xml, '<')
 		if i < 0 {
-			b.Write(xml)
+			b = append(b, xml...)
 			break
 		}
-		b.Write(xml[:i])
+		b = append(b, xml[:i]...)
 		xml = xml[i:]
 		coded := false
 		for j, s := range compactCodes {
 			if len(xml) >= len(s) && string(xml[:len(s)]) == s {
-				b.WriteByte(codeBytes[j])
+				b = append(b, codeBytes[j])
 				xml = xml[len(s):]
 				coded = true
 				break
 			}
 		}
 		if !coded {
-			b.WriteByte('<')
+			b = append(b, '<')
 			xml = xml[1:]
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // expand returns the stored bytes a compact form was made from.

@@ -1,10 +1,8 @@
 package store
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -19,6 +17,7 @@ type Config struct {
 	compiled atomic.Pointer[compiled]
 	mu       sync.Mutex  // serializes the first compilation
 	reported atomic.Bool // see FirstReport
+	refs     int         // buckets using it, guarded by the Syncer's mu
 }
 
 // FirstReport reports true once, to the first caller: whoever finds that
@@ -55,47 +54,37 @@ func (c *Config) Policy() (*s3cors.Policy, error) {
 // Stored returns the bytes the Config was made from.
 func (c *Config) Stored() []byte { return expand(c.compact) }
 
-// interner hands out one Config per distinct stored content. It holds its
-// Configs weakly: a Config no bucket uses any more is collected, and its
-// entry removed.
+// interner hands out one Config per distinct stored content, and forgets
+// a Config once no bucket uses it. It is guarded by the Syncer's mu; the
+// Syncer counts the uses (Config.refs) as it changes a bucket's state.
 type interner struct {
-	mu sync.Mutex
-	m  map[string]weak.Pointer[Config]
+	m map[string]*Config
 }
 
-// get returns the Config of the stored bytes xml; policy, when not nil, is
-// their compiled form, already at hand (a node's own write, a key parsed
-// by a sync).
-func (in *interner) get(xml []byte, policy *s3cors.Policy) *Config {
-	key := compact(xml)
-	in.mu.Lock()
-	defer in.mu.Unlock()
+// get returns the Config of a compact form; policy, when not nil, is its
+// compiled form, already at hand (a node's own write, a key parsed by a
+// sync).
+func (in *interner) get(compactForm string, policy *s3cors.Policy) *Config {
 	if in.m == nil {
-		in.m = make(map[string]weak.Pointer[Config])
+		in.m = make(map[string]*Config)
 	}
-	if wp, ok := in.m[key]; ok {
-		if c := wp.Value(); c != nil {
-			if policy != nil && c.compiled.Load() == nil {
-				c.compiled.CompareAndSwap(nil, &compiled{policy: policy})
-			}
-			return c
-		}
+	c, ok := in.m[compactForm]
+	if !ok {
+		c = &Config{compact: compactForm}
+		in.m[compactForm] = c
 	}
-	c := &Config{compact: key}
-	if policy != nil {
-		c.compiled.Store(&compiled{policy: policy})
+	if policy != nil && c.compiled.Load() == nil {
+		c.compiled.CompareAndSwap(nil, &compiled{policy: policy})
 	}
-	in.m[key] = weak.Make(c)
-	runtime.AddCleanup(c, in.forget, key)
 	return c
 }
 
-// forget removes the entry of a collected Config, unless a new Config took
-// its place meanwhile.
-func (in *interner) forget(key string) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if wp, ok := in.m[key]; ok && wp.Value() == nil {
-		delete(in.m, key)
+// use counts one more bucket using c.
+func (in *interner) use(c *Config) { c.refs++ }
+
+// release counts one bucket less using c, and forgets c with the last.
+func (in *interner) release(c *Config) {
+	if c.refs--; c.refs <= 0 {
+		delete(in.m, c.compact)
 	}
 }

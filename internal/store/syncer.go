@@ -126,9 +126,10 @@ type Syncer struct {
 
 // keyState is what a Syncer knows about one bucket's key.
 type keyState struct {
-	// version is the Version that cfg (or failing) was read at; "" forces
-	// a read at the next sync.
-	version string
+	// version is a hash of the Version that cfg (or failing) was read at
+	// (versionHash; 8 bytes in place of a string of about 24); 0 forces a
+	// read at the next sync.
+	version uint64
 	// cfg is the served configuration, nil when there is none: there
 	// never was a good one, or this node deleted it (noted is then set: a
 	// tombstone, kept until a sync that started after it confirms the key
@@ -141,8 +142,21 @@ type keyState struct {
 	// write leaves the state alone, since its listing may predate it.
 	noted uint64
 	// name is the bucket name boxed once, so that a request setting the
-	// {http.s3_cors.bucket} placeholder allocates nothing.
+	// {http.s3_cors.bucket} placeholder allocates nothing; it is also the
+	// key in Syncer.keys.
 	name any
+}
+
+// versionHash is the keyState.version of a Version: 0 for "" (unknown),
+// else its FNV-1a hash (never 0). Two versions colliding would make a
+// sync miss one change until the next full sync.
+func versionHash(v string) uint64 {
+	if v == "" {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(v))
+	return max(h.Sum64(), 1)
 }
 
 // NewSyncer returns a Syncer over st with no configuration; call Sync (or
@@ -258,7 +272,15 @@ func (s *Syncer) setState(bucket string, prev, st *keyState) {
 			}
 		}
 		after = st.cfg
-		s.keys.Store(bucket, st)
+		s.keys.Store(st.name, st)
+	}
+	if before != after {
+		if after != nil {
+			s.configs.use(after)
+		}
+		if before != nil {
+			s.configs.release(before)
+		}
 	}
 	switch {
 	case before == nil && after != nil:
@@ -273,7 +295,7 @@ func (s *Syncer) setState(bucket string, prev, st *keyState) {
 
 // readResult is the outcome of reading one key during a Sync.
 type readResult struct {
-	xml     []byte
+	compact string // of the content read
 	version string // of the content read; "" when the store cannot tell
 	policy  *s3cors.Policy
 	err     error
@@ -311,7 +333,7 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 		switch {
 		case st != nil && st.noted > start:
 			// this node wrote it after the listing was taken
-		case full || st == nil || e.Version == "" || st.version != e.Version || st.failing != nil || st.cfg == nil:
+		case full || st == nil || e.Version == "" || st.version != versionHash(e.Version) || st.failing != nil || st.cfg == nil:
 			toRead = append(toRead, e)
 		}
 	}
@@ -399,11 +421,12 @@ func (s *Syncer) apply(start uint64, e Entry, r readResult, initial bool) bool {
 		}
 		return false
 	}
-	version := r.version
-	if version == "" {
-		version = e.Version
+	v := r.version
+	if v == "" {
+		v = e.Version
 	}
-	cfg := s.configs.get(r.xml, r.policy)
+	version := versionHash(v)
+	cfg := s.configs.get(r.compact, r.policy)
 	if st != nil && st.failing != nil {
 		log.Info("bucket CORS configuration readable again",
 			zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)))
@@ -492,7 +515,7 @@ func (s *Syncer) read(ctx context.Context, bucket string, parse bool) readResult
 	if err != nil {
 		return readResult{err: err}
 	}
-	r := readResult{xml: b, version: version}
+	r := readResult{compact: compact(b), version: version}
 	if parse {
 		cfg, err := s3cors.ParseXML(b)
 		if err != nil {
@@ -543,7 +566,7 @@ func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configurati
 	if err != nil {
 		return err // already prefixed by the store
 	}
-	s.note(bucket, version, s.configs.get(xml, s3cors.Compile(cfg)))
+	s.note(bucket, version, compact(xml), s3cors.Compile(cfg))
 	return nil
 }
 
@@ -556,19 +579,24 @@ func (s *Syncer) Delete(ctx context.Context, bucket string) error {
 	if err := s.store.Delete(ctx, bucket); err != nil {
 		return err // already prefixed by the store
 	}
-	s.note(bucket, "", nil)
+	s.note(bucket, "", "", nil)
 	return nil
 }
 
 // note records a write this node made to the store, so that it is served at
-// once and the next sync does not read it back: cfg is the configuration
-// written (nil for a delete) and version the Version List will report for it
-// ("" when unknown, which makes the next sync read it once).
-func (s *Syncer) note(bucket, version string, cfg *Config) {
+// once and the next sync does not read it back: the compact form of the
+// configuration written and its policy (nil for a delete), and the Version
+// List will report for it ("" when unknown, which makes the next sync read
+// it once).
+func (s *Syncer) note(bucket, version, compactForm string, policy *s3cors.Policy) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	s.setState(bucket, s.state(bucket), &keyState{version: version, cfg: cfg, noted: s.seq})
+	var cfg *Config
+	if policy != nil {
+		cfg = s.configs.get(compactForm, policy)
+	}
+	s.setState(bucket, s.state(bucket), &keyState{version: versionHash(version), cfg: cfg, noted: s.seq})
 }
 
 // SetInterval changes the interval of a running Loop, from its next tick.
