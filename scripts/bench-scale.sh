@@ -105,6 +105,7 @@ stop() {
 measure() {
 	local name=$1 want=$2 t_open="" first="" code
 	until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)" != 000 ]; do
+		kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; exit 1; }
 		sleep 0.01
 	done
 	t_open=$(now)
