@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/api"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/internal/sigv4"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
@@ -106,7 +107,7 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger) (*api.S3API, e
 				return nil, nil, err
 			}
 			if res.Truncated {
-				return nil, nil, s3cors.ErrTooLarge()
+				return nil, nil, s3err.TooLarge(s3cors.MaxBodySize)
 			}
 			return res.Body, res.Trailer, nil
 		},

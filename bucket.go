@@ -82,7 +82,11 @@ func (s *Source) provision(ctx caddy.Context) error {
 		return fmt.Errorf("getting s3_cors app: %v", err)
 	}
 	s.app = appIface.(*App)
-	return s.compile()
+	if err := s.compile(); err != nil {
+		return err
+	}
+	s.app.statics.add(s)
+	return nil
 }
 
 // compile compiles the default and the static configurations.

@@ -424,7 +424,19 @@ func configJSON(rules []s3cors.Rule) []byte {
 //	s3_cors {
 //		sync_interval <duration>
 //		owner <account id>
+//		storage <module> ...
+//		object_store {
+//			endpoint   <host:port>
+//			access_key <key>
+//			secret_key <secret>
+//			bucket     <bucket>
+//			prefix     <prefix>
+//			region     <region>
+//			tls
+//		}
 //	}
+//
+// storage and object_store are exclusive.
 func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	if existing != nil {
 		return nil, d.Errf("s3_cors: duplicate global option")

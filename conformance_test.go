@@ -14,8 +14,8 @@ import (
 )
 
 // deviations are the conformance cases this module answers differently
-// from S3, on purpose; only inferred cases may be here. README.md lists
-// them too.
+// from S3, on purpose; only inferred cases may be here. docs/caddyfile.md
+// (Deviation from S3) lists them too.
 var deviations = map[string]string{
 	"inf-nobucket-options-with-acrm": "a proxy cannot know that a bucket does not exist: a preflight to a missing bucket " +
 		"gets S3's answer for a bucket without CORS configuration (\"CORS is not enabled for this bucket.\") " +

@@ -39,7 +39,7 @@ import (
 // Placeholder | Description
 // ------------|-------------
 // `{http.s3_cors.bucket}` | the bucket the request addresses
-// `{http.s3_cors.result}` | `allowed`, `denied`, `not_configured`, `no_origin` or `bad_request`
+// `{http.s3_cors.result}` | `allowed`, `denied`, `not_configured`, `no_origin` or `bad_request`; `would_deny` in report-only mode
 // `{http.s3_cors.rule}` | the ID of the matched rule, or its index (from 0) when it has no ID; empty when none matched
 //
 // Requests that address no bucket pass through untouched and set none.

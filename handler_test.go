@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 
 // minio stands in for MinIO: it adds its own permissive CORS headers to
@@ -146,7 +147,7 @@ func TestHandler(t *testing.T) {
 		`{"CORSRules":[{"ID":"from-api","AllowedOrigins":["https://api.example.com"],"AllowedMethods":["GET"]}]}`), "test"); err != nil {
 		t.Fatal(err)
 	}
-	allowedApp := with(noCORS(),
+	allowedApp := testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",
 		"Access-Control-Allow-Methods", "GET, HEAD",
@@ -164,45 +165,45 @@ func TestHandler(t *testing.T) {
 	}{
 		{name: "preflight allowed", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Amz-Date, Content-Type"}},
-			status: 200, headers: with(allowedApp, "Access-Control-Allow-Headers", "x-amz-date, content-type", "Vary", vary3,
+			status: 200, headers: testenv.With(allowedApp, "Access-Control-Allow-Headers", "x-amz-date, content-type", "Vary", vary3,
 				"Content-Length", "0", "Content-Type", "", "X-Amz-Request-Id", "", "X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
 		{name: "preflight star rule", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
 			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
-			status: 200, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Vary", vary3, "X-Rule", "1")},
+			status: 200, headers: testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Vary", vary3, "X-Rule", "1")},
 		{name: "preflight denied", req: request{method: "OPTIONS", path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
-			status: 403, body: "<Code>AccessForbidden</Code>", headers: with(noCORS(), "Content-Type", "application/xml", "X-Result", "denied", "X-Rule", "")},
+			status: 403, body: "<Code>AccessForbidden</Code>", headers: testenv.With(noCORS(), "Content-Type", "application/xml", "X-Result", "denied", "X-Rule", "")},
 		{name: "preflight without origin", req: request{method: "OPTIONS", path: "/photos/a.jpg"},
-			status: 400, body: "Insufficient information. Origin request header needed.", headers: with(noCORS(), "X-Result", "no_origin")},
+			status: 400, body: "Insufficient information. Origin request header needed.", headers: testenv.With(noCORS(), "X-Result", "no_origin")},
 		{name: "preflight bucket without configuration", req: request{method: "OPTIONS", path: "/nocors/a.jpg", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
-			status: 403, body: "CORSResponse: CORS is not enabled for this bucket.", headers: with(noCORS(), "X-Bucket", "nocors", "X-Result", "not_configured")},
+			status: 403, body: "CORSResponse: CORS is not enabled for this bucket.", headers: testenv.With(noCORS(), "X-Bucket", "nocors", "X-Result", "not_configured")},
 		{name: "preflight bad method", req: request{method: "OPTIONS", path: "/photos", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
-			status: 400, body: "Invalid Access-Control-Request-Method: PATCH", headers: with(noCORS(), "X-Result", "bad_request")},
+			status: 400, body: "Invalid Access-Control-Request-Method: PATCH", headers: testenv.With(noCORS(), "X-Result", "bad_request")},
 		{name: "preflight app configuration", req: request{method: "OPTIONS", path: "/dynamic/k", headers: map[string]string{
 			"Origin": "https://api.example.com", "Access-Control-Request-Method": "GET"}},
 			status: 200, headers: map[string]string{"Access-Control-Allow-Origin": "https://api.example.com", "X-Rule": "from-api"}},
 		{name: "actual allowed", req: request{path: "/photos/a.jpg", headers: appOrigin}, status: 200, body: "hello", upstream: true,
-			headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "X-Amz-Request-Id", "MINIO", "Content-Length", "5",
+			headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "X-Amz-Request-Id", "MINIO", "Content-Length", "5",
 				"X-Bucket", "photos", "X-Result", "allowed", "X-Rule", "app")},
 		{name: "actual denied", req: request{path: "/photos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "denied")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "denied")},
 		{name: "actual without origin", req: request{path: "/photos/a.jpg"},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "no_origin")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "no_origin")},
 		{name: "actual bucket without configuration", req: request{path: "/nocors/a.jpg", headers: appOrigin},
-			status: 200, body: "hello", upstream: true, headers: with(noCORS(), "Vary", "Accept-Encoding", "X-Result", "not_configured")},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding", "X-Result", "not_configured")},
 		{name: "actual wildcard rule", req: request{path: "/public", headers: map[string]string{"Origin": "https://any.example"}},
-			status: 200, upstream: true, headers: with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET",
+			status: 200, upstream: true, headers: testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET",
 				"Vary", vary3+"\nAccept-Encoding", "X-Rule", "0")},
 		{name: "actual with ACRM of another rule", req: request{path: "/photos/a.jpg", headers: map[string]string{
 			"Origin": "https://other.example", "Access-Control-Request-Method": "PUT"}},
 			status: 200, upstream: true, headers: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT"}},
 		{name: "head keeps semantics", req: request{method: "HEAD", path: "/photos/etag", headers: appOrigin},
-			status: 200, body: "", upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Content-Length", "5", "Etag", `"v1"`)},
+			status: 200, body: "", upstream: true, headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Content-Length", "5", "Etag", `"v1"`)},
 		{name: "not modified keeps semantics", req: request{path: "/photos/etag", headers: map[string]string{
 			"Origin": "https://app.example.com", "If-None-Match": `"v1"`}},
-			status: 304, upstream: true, headers: with(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
+			status: 304, upstream: true, headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
 		{name: "no bucket passes through untouched", req: request{path: "/", headers: appOrigin},
 			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: map[string]string{
 				"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Credentials": "true",
@@ -356,7 +357,7 @@ func TestHandlerNextError(t *testing.T) {
 		keep bool
 		want map[string]string
 	}{
-		{"strip", false, with(noCORS(), "X-Other", "kept", "Vary", "Accept-Encoding")},
+		{"strip", false, testenv.With(noCORS(), "X-Other", "kept", "Vary", "Accept-Encoding")},
 		{"keep", true, map[string]string{"Access-Control-Allow-Origin": "https://x.example", "Vary": "Origin, Accept-Encoding"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,7 +394,7 @@ func TestHandlerNextWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkHeaders(t, w.Header(), with(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET", "Vary", vary3))
+	checkHeaders(t, w.Header(), testenv.With(noCORS(), "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "GET", "Vary", vary3))
 }
 
 func TestHandlerStreaming(t *testing.T) {
@@ -484,35 +485,6 @@ func TestHandlerFlush(t *testing.T) {
 	}
 }
 
-// TestPlaceholdersWithoutReplacer: outside Caddy's server (no replacer in
-// the context) the handler still works.
-func TestPlaceholdersWithoutReplacer(t *testing.T) {
-	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
-	r.Header.Set("Origin", "https://x.example")
-	r.Header.Set("Access-Control-Request-Method", "GET")
-	w := httptest.NewRecorder()
-	if err := h.ServeHTTP(w, r, nil); err != nil {
-		t.Fatal(err)
-	}
-	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
-		t.Errorf("preflight %d %v", w.Code, w.Header())
-	}
-	repl := caddy.NewReplacer()
-	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
-	if err := h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
-		t.Fatal(err)
-	}
-	for key, want := range map[string]string{placeholderBucket: "photos", placeholderResult: "allowed", placeholderRule: "0"} {
-		if got, _ := repl.GetString(key); got != want {
-			t.Errorf("%s = %q, want %q", key, got, want)
-		}
-	}
-}
-
 // TestHandlerInformational: a 1xx response passes through as it is and the
 // final response still gets exactly the rule's headers.
 func TestHandlerInformational(t *testing.T) {
@@ -540,7 +512,7 @@ func TestHandlerInformational(t *testing.T) {
 	if len(hints) != 1 || hints[0].Get("Link") == "" {
 		t.Fatalf("103 Early Hints not passed through: %v", hints)
 	}
-	checkHeaders(t, res.Header, with(noCORS(),
+	checkHeaders(t, res.Header, testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",
 		"Access-Control-Allow-Methods", "GET, HEAD",

@@ -121,7 +121,7 @@ func checkHeaders(t *testing.T, h http.Header, want map[string]string) {
 	}
 }
 
-// corsHeaders are the headers of spec section 7, all absent.
+// noCORS is every CORS response header, all required absent.
 func noCORS() map[string]string {
 	return map[string]string{
 		"Access-Control-Allow-Origin":      "",
@@ -132,16 +132,4 @@ func noCORS() map[string]string {
 		"Access-Control-Max-Age":           "",
 		"Vary":                             "",
 	}
-}
-
-// with returns a copy of m with the pairs of kv set.
-func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }

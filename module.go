@@ -75,7 +75,8 @@ type App struct {
 	// such expectation is refused, since it cannot be confirmed.
 	Owner string `json:"owner,omitempty"`
 
-	logger *zap.Logger
+	statics staticSets // the handlers' static configurations, for the admin API
+	logger  *zap.Logger
 	// key and state: the configurations of the storage, shared with every
 	// app on the same storage (see states).
 	key     string

@@ -47,3 +47,32 @@ func TestPlaceholdersLatestWins(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceholdersWithoutReplacer: outside Caddy's server (no replacer in
+// the context) the handler still works.
+func TestPlaceholdersWithoutReplacer(t *testing.T) {
+	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
+	if err := h.compile(); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
+	r.Header.Set("Origin", "https://x.example")
+	r.Header.Set("Access-Control-Request-Method", "GET")
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("preflight %d %v", w.Code, w.Header())
+	}
+	repl := caddy.NewReplacer()
+	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{placeholderBucket: "photos", placeholderResult: "allowed", placeholderRule: "0"} {
+		if got, _ := repl.GetString(key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -82,15 +82,8 @@ var (
 // preflight, as s3_cors does; acah is the Access-Control-Allow-Headers
 // value, "" for none.
 func respond(acao, acam, acah string) string {
-	h := map[string][]string{
-		"Access-Control-Allow-Origin":      {acao},
-		"Access-Control-Allow-Credentials": {"true"},
-		"Access-Control-Allow-Methods":     {acam},
-		"Access-Control-Expose-Headers":    {"ETag"},
-		"Access-Control-Max-Age":           {"3000"},
-		"Vary":                             {varyValue},
-		"Content-Length":                   {"0"},
-	}
+	h := allowedHeaders(acao, acam)
+	h["Content-Length"] = []string{"0"}
 	if acah != "" {
 		h["Access-Control-Allow-Headers"] = []string{acah}
 	}
@@ -102,7 +95,14 @@ func respond(acao, acam, acah string) string {
 // adds to an allowed actual response: what a hand-written, static CORS
 // snippet costs, the floor of any CORS layer.
 func setHeaders(acao, acam string) string {
-	h := map[string][]string{
+	hj, _ := json.Marshal(allowedHeaders(acao, acam))
+	return `{"handler":"headers","response":{"set":` + string(hj) + `}}`
+}
+
+// allowedHeaders are the CORS headers of the benchmarks' rule for an
+// allowed request from acao with the methods acam.
+func allowedHeaders(acao, acam string) map[string][]string {
+	return map[string][]string{
 		"Access-Control-Allow-Origin":      {acao},
 		"Access-Control-Allow-Credentials": {"true"},
 		"Access-Control-Allow-Methods":     {acam},
@@ -110,8 +110,6 @@ func setHeaders(acao, acam string) string {
 		"Access-Control-Max-Age":           {"3000"},
 		"Vary":                             {varyValue},
 	}
-	hj, _ := json.Marshal(h)
-	return `{"handler":"headers","response":{"set":` + string(hj) + `}}`
 }
 
 // caddyConfig is a configuration with one HTTP server per entry of routes,

@@ -59,17 +59,36 @@ func (r fetchResult) String() string {
 // playwright-core skips the test outside CI and fails it in CI.
 func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessage, []string) {
 	t.Helper()
+	var out struct {
+		Results []json.RawMessage `json:"results"`
+		Console []string          `json:"console"`
+	}
+	runNodeScript(t, "run.mjs", map[string]any{"page": page, "calls": calls}, browserRunTimeout, &out)
+	if len(out.Results) != len(calls) {
+		t.Fatalf("chromium run: %d results for %d calls", len(out.Results), len(calls))
+	}
+	for _, line := range out.Console {
+		t.Logf("chromium console: %s", line)
+	}
+	return out.Results, out.Console
+}
+
+// runNodeScript runs a script of e2e/browser with node, handing it spec as
+// JSON, and decodes the JSON it prints into out. A missing Chromium, node
+// or playwright-core skips the test outside CI and fails it in CI.
+func runNodeScript(t *testing.T, script string, spec any, timeout time.Duration, out any) {
+	t.Helper()
 	chromium := testenv.RequireChromium(t)
 	node := testenv.RequireNode(t, "e2e/browser", "playwright-core")
 	root := testenv.RepoRoot(t)
 
-	spec, err := json.Marshal(map[string]any{"page": page, "calls": calls})
+	arg, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserRunTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e", "browser", "run.mjs"), string(spec))
+	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e", "browser", script), string(arg))
 	cmd.Env = append(os.Environ(), testenv.ChromiumBinEnv+"="+chromium)
 	// On timeout, SIGTERM lets playwright close the browser it started;
 	// whatever is left is killed 10 s later.
@@ -79,27 +98,16 @@ func runBrowser(t *testing.T, page string, calls []browserCall) ([]json.RawMessa
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err = cmd.Run()
-	t.Logf("chromium run: %d calls in %v", len(calls), time.Since(start).Round(time.Millisecond))
+	t.Logf("chromium run of %s in %v", script, time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		t.Fatalf("chromium run timed out after %v\nstdout: %s\nstderr: %s", browserRunTimeout, stdout.String(), stderr.String())
+		t.Fatalf("chromium run timed out after %v\nstdout: %s\nstderr: %s", timeout, stdout.String(), stderr.String())
 	}
 	if err != nil {
 		t.Fatalf("chromium run: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
 	}
-	var out struct {
-		Results []json.RawMessage `json:"results"`
-		Console []string          `json:"console"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("chromium run: bad output: %v\n%s\nstderr: %s", err, stdout.String(), stderr.String())
 	}
-	if len(out.Results) != len(calls) {
-		t.Fatalf("chromium run: %d results for %d calls", len(out.Results), len(calls))
-	}
-	for _, line := range out.Console {
-		t.Logf("chromium console: %s", line)
-	}
-	return out.Results, out.Console
 }
 
 // fetchPage is the page served from origin A. Its functions are the calls

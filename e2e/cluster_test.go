@@ -25,14 +25,6 @@ const (
 	convergeTimeout = 5 * syncInterval
 )
 
-// servesPreflight reports whether the sidecar at base allows a GET
-// preflight from origin to bucket.
-func servesPreflight(t *testing.T, base, bucket, origin string) bool {
-	t.Helper()
-	res := preflight(t, base, "/"+bucket+"/k", origin, "GET", "")
-	return res.status == http.StatusOK && res.header.Get("Access-Control-Allow-Origin") == origin
-}
-
 // TestPersistence restarts the process (gracefully and after a crash) and
 // reloads a changed Caddyfile with `caddy reload`: the configuration set at
 // run time is served all along.

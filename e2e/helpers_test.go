@@ -3,23 +3,33 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/s3cors/caddy-s3cors/internal/testenv"
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // corsVary is the one Vary value S3 sends with every CORS response.
@@ -39,20 +49,12 @@ type response struct {
 	body   string
 }
 
-// send sends a request and reads its whole body, failing the test on a
-// transport error.
+// send sends a request with the tests' client and reads its whole body,
+// failing the test on a transport error.
 func send(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+	res, body := mustSend(t, req)
+	return response{status: res.StatusCode, header: res.Header, body: body}
 }
 
 // newRequest is http.NewRequest that fails the test on a malformed URL.
@@ -275,6 +277,289 @@ func s3Env(accessKey, secretKey string) []string {
 	return []string{"S3_CORS_ACCESS_KEY=" + accessKey, "S3_CORS_SECRET_KEY=" + secretKey}
 }
 
+// Credentials of the s3_api block in the tests' Caddyfiles.
+const (
+	accessKey = "SOAKACCESSKEY"
+	secretKey = "soak-secret-key"
+)
+
+// Two configurations of one bucket whose headers differ in every part a
+// response shows: methods, expose headers and max age.
+const (
+	cfgA      = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-a</ExposeHeader><MaxAgeSeconds>100</MaxAgeSeconds></CORSRule></CORSConfiguration>`
+	cfgB      = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>x-amz-b</ExposeHeader><ExposeHeader>etag</ExposeHeader><MaxAgeSeconds>200</MaxAgeSeconds></CORSRule></CORSConfiguration>`
+	appOrigin = "https://app.example"
+)
+
+// headerSet is the CORS part of a response that tells A from B.
+type headerSet struct {
+	methods, expose, maxAge string
+}
+
+var (
+	setA = headerSet{"GET, HEAD", "x-amz-a", "100"}
+	setB = headerSet{"GET, PUT", "x-amz-b, etag", "200"}
+)
+
+// whichConfig says whether h carries exactly A's or B's headers for an
+// allowed request from appOrigin, and an error describing any mix.
+func whichConfig(h http.Header) (string, error) {
+	got := headerSet{
+		strings.Join(h.Values("Access-Control-Allow-Methods"), ","),
+		strings.Join(h.Values("Access-Control-Expose-Headers"), ","),
+		strings.Join(h.Values("Access-Control-Max-Age"), ","),
+	}
+	if o := h.Values("Access-Control-Allow-Origin"); len(o) != 1 || o[0] != appOrigin {
+		return "", fmt.Errorf("Access-Control-Allow-Origin %q", o)
+	}
+	switch got {
+	case setA:
+		return "A", nil
+	case setB:
+		return "B", nil
+	}
+	return "", fmt.Errorf("neither A nor B: %+v", got)
+}
+
+// upstream is a stand-in for the store: every response carries MinIO's
+// permissive CORS headers, which the sidecar must replace. A path with a
+// segment "slow" waits until release is closed (or the client leaves).
+type upstream struct {
+	*httptest.Server
+	release chan struct{}
+	once    sync.Once
+}
+
+func startUpstream(t testing.TB) *upstream {
+	t.Helper()
+	u := &upstream{release: make(chan struct{})}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/slow") {
+			select {
+			case <-u.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Add("Vary", "Origin")
+		h.Add("Vary", "Accept-Encoding")
+		h.Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "object "+r.URL.Path)
+	}))
+	t.Cleanup(func() { u.Release(); u.Close() })
+	return u
+}
+
+// Release lets the slow requests finish.
+func (u *upstream) Release() { u.once.Do(func() { close(u.release) }) }
+
+// Addr is host:port of the upstream.
+func (u *upstream) Addr() string { return strings.TrimPrefix(u.URL, "http://") }
+
+// signedCORS returns a PUT, GET or DELETE of base/<bucket>?cors signed
+// with SigV4 at time at, as the Go SDK signs it (Content-MD5 on a PUT).
+func signedCORS(t testing.TB, method, base, bucket, body, key, secret string, at time.Time) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, base+"/"+bucket+"?cors", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body == "" {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	if method == http.MethodPut {
+		sum := md5.Sum([]byte(body))
+		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	hash := sha256.Sum256([]byte(body))
+	payload := hex.EncodeToString(hash[:])
+	req.Header.Set("X-Amz-Content-Sha256", payload)
+	creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}
+	err = v4.NewSigner().SignHTTP(context.Background(), creds, req, payload, "s3", "us-east-1", at,
+		func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// appPreflight builds an OPTIONS request from appOrigin for method.
+func appPreflight(t testing.TB, url, method string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodOptions, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", appOrigin)
+	req.Header.Set("Access-Control-Request-Method", method)
+	return req
+}
+
+// adminPut stores doc as bucket's configuration through the admin API and
+// returns the status.
+func adminPut(t testing.TB, client *http.Client, admin, bucket, doc string) (int, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, "http://"+admin+"/s3_cors/buckets/"+bucket, strings.NewReader(doc))
+	if err != nil {
+		return 0, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+// adminGet returns the status and body of GET /s3_cors/buckets/<bucket>.
+func adminGet(t testing.TB, admin, bucket string) (int, string) {
+	t.Helper()
+	res, err := http.Get("http://" + admin + "/s3_cors/buckets/" + bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// sendWith does req with client and returns the response with its body read.
+func sendWith(client *http.Client, req *http.Request) (*http.Response, []byte, error) {
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res, b, err
+}
+
+// mustSend is send for the tests that read the *http.Response.
+func mustSend(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	res, b, err := sendWith(client, req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	return res, string(b)
+}
+
+// goroutines returns the goroutine count of the Caddy process from its
+// admin pprof endpoint.
+func goroutines(t testing.TB, admin string) int {
+	t.Helper()
+	res, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	line, _ := io.ReadAll(io.LimitReader(res.Body, 200))
+	m := regexp.MustCompile(`goroutine profile: total (\d+)`).FindSubmatch(line)
+	if m == nil {
+		t.Fatalf("goroutine profile: %q", line)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// rssKiB returns the resident set size of process pid in KiB.
+func rssKiB(t testing.TB, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// rawExchange writes raw to addr and returns everything the server sends
+// until it closes the connection or wait passes.
+func rawExchange(t testing.TB, addr string, raw []byte, wait time.Duration) []byte {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	var out bytes.Buffer
+	_, _ = io.Copy(&out, conn)
+	return out.Bytes()
+}
+
+// freeAddr returns a 127.0.0.1 address nothing listens on.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// mustRequest builds a request without a body.
+func mustRequest(t testing.TB, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// storedConfig reads the configuration object of bucket from MinIO.
+func storedConfig(t *testing.T, m *testenv.MinIO, bucket string) *s3cors.Configuration {
+	t.Helper()
+	cfg, err := s3cors.ParseXML([]byte(getObject(t, minioClient(t, m), "caddy-s3cors", "cors/"+bucket+".xml")))
+	if err != nil {
+		t.Fatalf("stored configuration of %s: %v", bucket, err)
+	}
+	return cfg
+}
+
+func mustParseJSON(t *testing.T, doc string) *s3cors.Configuration {
+	t.Helper()
+	cfg, err := s3cors.ParseJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// servesPreflight reports whether the sidecar at base allows a GET
+// preflight from origin to bucket.
+func servesPreflight(t *testing.T, base, bucket, origin string) bool {
+	t.Helper()
+	res := preflight(t, base, "/"+bucket+"/k", origin, "GET", "")
+	return res.status == http.StatusOK && res.header.Get("Access-Control-Allow-Origin") == origin
+}
+
+// startS3Sidecar starts MinIO and the sidecar in front of it with the S3
+// API on MinIO's root credentials, so that one set of credentials manages
+// objects (forwarded to MinIO) and CORS (answered by the sidecar).
+func startS3Sidecar(t *testing.T) (*testenv.MinIO, *testenv.Caddy) {
+	t.Helper()
+	m := testenv.StartMinIO(t)
+	c := testenv.StartCaddy(t, globalOptions("sync_interval 1s", "owner 123456789012")+s3APISite(m.Endpoint),
+		testenv.CaddyOptions{Ports: 1, Env: s3Env(m.AccessKey, m.SecretKey)})
+	return m, c
+}
+
 // minioClient is a minio-go client on m's root credentials.
 func minioClient(t *testing.T, m *testenv.MinIO) *minio.Client {
 	t.Helper()
@@ -320,105 +605,4 @@ func getObject(t *testing.T, mc *minio.Client, bucket, key string) string {
 		t.Fatalf("get object %s/%s: %v", bucket, key, err)
 	}
 	return string(b)
-}
-
-// awsCLI runs the aws cli against one endpoint with fixed credentials and
-// nothing from the user's configuration.
-type awsCLI struct {
-	bin      string
-	endpoint string
-	env      []string
-	dir      string
-}
-
-// newAWSCLI returns an aws cli for endpoint (a base URL) with the given
-// credentials, region us-east-1, no configuration files, no instance
-// metadata and no retries (a failure must show at once).
-func newAWSCLI(t *testing.T, endpoint, accessKey, secretKey string) *awsCLI {
-	t.Helper()
-	return &awsCLI{bin: testenv.RequireAWSCLI(t), endpoint: endpoint, env: awsEnv(accessKey, secretKey), dir: t.TempDir()}
-}
-
-// awsEnv is the environment of an aws cli run: the test's own without any
-// AWS_ setting, plus the credentials, region us-east-1, no configuration
-// files, no instance metadata and no retries (a failure must show at once).
-func awsEnv(accessKey, secretKey string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env,
-		"AWS_ACCESS_KEY_ID="+accessKey,
-		"AWS_SECRET_ACCESS_KEY="+secretKey,
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_RETRY_MODE=standard",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_PAGER=",
-	)
-}
-
-// file writes content to a file in the cli's directory and returns its
-// file:// argument.
-func (a *awsCLI) file(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(a.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return "file://" + p
-}
-
-// run runs `aws s3api <args> --endpoint-url <endpoint>` and returns stdout,
-// stderr and the exit code.
-func (a *awsCLI) run(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	args = append(append([]string{"s3api"}, args...), "--endpoint-url", a.endpoint)
-	cmd := exec.CommandContext(ctx, a.bin, args...)
-	cmd.Env = a.env
-	cmd.Dir = a.dir
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errOut.String(), code
-}
-
-// mustRun is run that fails the test on a non-zero exit.
-func (a *awsCLI) mustRun(t *testing.T, args ...string) string {
-	t.Helper()
-	out, errOut, code := a.run(t, args...)
-	if code != 0 {
-		t.Fatalf("aws s3api %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
-}
-
-// serviceErrorExit is the exit status of the aws cli when the service
-// answered with an error: 254 for aws cli v2, which documents it, and 255
-// for v1, whose clidriver turns every exception (a ClientError included)
-// into 255.
-func (a *awsCLI) serviceErrorExit(t *testing.T) int {
-	t.Helper()
-	out, err := exec.Command(a.bin, "--version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("aws --version: %v\n%s", err, out)
-	}
-	if strings.HasPrefix(string(out), "aws-cli/1.") {
-		return 255
-	}
-	return 254
 }

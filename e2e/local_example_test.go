@@ -15,7 +15,7 @@ import (
 
 // TestLocalExample runs examples/local/Caddyfile, the README's first
 // command, with the built binary on free ports (the example takes them from
-// environment variables) and checks what the README's walkthrough says:
+// environment variables) and checks what docs/walkthrough.md says:
 // the preflight's exact headers, a GET decorated with S3's headers instead
 // of the stand-in store's, a bucket configured with the aws cli, and the
 // demo page reading the object in Chromium.

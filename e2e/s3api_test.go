@@ -9,17 +9,6 @@ import (
 	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 
-// startS3Sidecar starts MinIO and the sidecar in front of it with the S3
-// API on MinIO's root credentials, so that one set of credentials manages
-// objects (forwarded to MinIO) and CORS (answered by the sidecar).
-func startS3Sidecar(t *testing.T) (*testenv.MinIO, *testenv.Caddy) {
-	t.Helper()
-	m := testenv.StartMinIO(t)
-	c := testenv.StartCaddy(t, globalOptions("sync_interval 1s", "owner 123456789012")+s3APISite(m.Endpoint),
-		testenv.CaddyOptions{Ports: 1, Env: s3Env(m.AccessKey, m.SecretKey)})
-	return m, c
-}
-
 // TestAWSCLI manages a bucket's CORS with the real aws cli through the
 // sidecar's S3 API, then checks that the configuration governs preflights
 // and the headers of objects streamed from MinIO, and that delete makes
@@ -71,7 +60,7 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("preflight: %d %q", res.status, res.body)
 		}
 		checkCORS(t, "preflight", res.header,
-			merge(allowed, "Access-Control-Allow-Headers", "content-type, x-amz-meta-owner"))
+			testenv.With(allowed, "Access-Control-Allow-Headers", "content-type, x-amz-meta-owner"))
 
 		res = preflight(t, c.URL(0), "/photos/cat.jpg", "https://evil.example", "GET", "")
 		if res.status != http.StatusForbidden || s3Code(res.body) != "AccessForbidden" {
@@ -168,7 +157,7 @@ func TestAWSDocsExample(t *testing.T) {
 	}{
 		{name: "www PUT", origin: "http://www.example.com", method: "PUT", status: 200, want: www},
 		{name: "www DELETE with headers", origin: "http://www.example.com", method: "DELETE", headers: "X-Custom, content-type",
-			status: 200, want: merge(www, "Access-Control-Allow-Headers", "x-custom, content-type")},
+			status: 200, want: testenv.With(www, "Access-Control-Allow-Headers", "x-custom, content-type")},
 		{name: "www GET falls to the second rule", origin: "http://www.example.com", method: "GET", status: 200, want: anyGet},
 		{name: "any origin GET", origin: "https://elsewhere.example", method: "GET", status: 200, want: anyGet},
 		{name: "any origin GET with a header", origin: "https://elsewhere.example", method: "GET", headers: "x-custom", status: 403},
@@ -210,16 +199,4 @@ func TestAWSDocsExample(t *testing.T) {
 			checkCORS(t, tt.name, res.header, tt.want)
 		})
 	}
-}
-
-// merge returns a copy of m with the given name/value pairs set.
-func merge(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }

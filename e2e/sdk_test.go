@@ -4,101 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 )
-
-// headerRecorder is an HTTP client for the SDK that keeps the headers of
-// the last request sent, to show which checksum the SDK chose.
-type headerRecorder struct {
-	mu   sync.Mutex
-	last http.Header
-}
-
-func (r *headerRecorder) Do(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.last = req.Header.Clone()
-	r.mu.Unlock()
-	return client.Do(req)
-}
-
-func (r *headerRecorder) lastHeader() http.Header {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last
-}
-
-// newSDK returns an S3 client of the Go SDK for the sidecar at endpoint,
-// path style, with static credentials, the SDK's defaults otherwise, and
-// nothing read from the user's configuration files.
-func newSDK(t *testing.T, endpoint, accessKey, secretKey string, opts ...func(*s3.Options)) (*s3.Client, *headerRecorder) {
-	t.Helper()
-	rec := &headerRecorder{}
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")),
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedCredentialsFiles([]string{}),
-		config.WithEC2IMDSClientEnableState(0),
-		config.WithRetryMaxAttempts(1),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts = append([]func(*s3.Options){func(o *s3.Options) {
-		o.UsePathStyle = true
-		o.BaseEndpoint = aws.String(endpoint)
-		o.HTTPClient = rec
-	}}, opts...)
-	return s3.NewFromConfig(cfg, opts...), rec
-}
-
-// presignGet returns a URL of the sidecar presigned by the SDK for GET
-// bucket/key, valid for ten minutes.
-func presignGet(t *testing.T, endpoint, accessKey, secretKey, bucket, key string) string {
-	t.Helper()
-	c, _ := newSDK(t, endpoint, accessKey, secretKey)
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-	defer cancel()
-	p, err := s3.NewPresignClient(c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)},
-		s3.WithPresignExpires(10*time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.URL
-}
-
-// apiCode returns the S3 error code of an SDK error, "" when it is none.
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// sdkRules is the configuration the SDK tests put.
-func sdkRules(origin string) *types.CORSConfiguration {
-	return &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-		ID:             aws.String("sdk"),
-		AllowedOrigins: []string{origin},
-		AllowedMethods: []string{"GET", "HEAD"},
-		AllowedHeaders: []string{"x-amz-*"},
-		ExposeHeaders:  []string{"ETag"},
-		MaxAgeSeconds:  aws.Int32(600),
-	}}}
-}
 
 // TestGoSDK manages CORS with aws-sdk-go-v2 through the sidecar: every
 // request checksum the SDK can send for PutBucketCors is accepted (the
@@ -218,24 +131,4 @@ func TestGoSDK(t *testing.T) {
 		ExpectedBucketOwner: aws.String("123456789012")}); err != nil {
 		t.Errorf("GetBucketCors with the owner: %v", err)
 	}
-}
-
-// presignCORS presigns method /bucket?cors at endpoint with the SDK's
-// SigV4 presigner, as signed at signedAt and valid for expires.
-func presignCORS(t *testing.T, method, endpoint, bucket, accessKey, secretKey string, signedAt time.Time, expires time.Duration) string {
-	t.Helper()
-	req, err := http.NewRequest(method, endpoint+"/"+bucket+"?cors=", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := req.URL.Query()
-	q.Set("X-Amz-Expires", strconv.Itoa(int(expires/time.Second)))
-	req.URL.RawQuery = q.Encode()
-	url, _, err := v4.NewSigner().PresignHTTP(context.Background(),
-		aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
-		req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", signedAt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return url
 }

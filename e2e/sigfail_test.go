@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,16 +163,4 @@ func (s signedRequest) request(t *testing.T, body string) *http.Request {
 	req := newRequest(t, http.MethodPut, s.url, body)
 	req.Header = s.header.Clone()
 	return req
-}
-
-// sdkStatus is the HTTP status of an SDK error, 200 for none.
-func sdkStatus(err error) int {
-	if err == nil {
-		return http.StatusOK
-	}
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }

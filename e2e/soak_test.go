@@ -47,7 +47,7 @@ type soakCounters struct {
 // actual GETs, deliberately bad preflights (no Origin: 400; unknown
 // origin: 403) and actual requests from an unknown origin, while the
 // bucket's configuration alternates between A and B through both the admin
-// API and the signed S3 API. Every response must be what the spec says,
+// API and the signed S3 API. Every response must be what S3 answers,
 // with exactly A's or B's CORS headers, never a mix; both must be seen;
 // goroutines and RSS must not grow.
 func TestSoak(t *testing.T) {

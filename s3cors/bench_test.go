@@ -70,7 +70,7 @@ func BenchmarkFloor(b *testing.B) {
 // BenchmarkFloorReadingRequest is the floor plus what any CORS middleware
 // must also do: read the request's Origin, Access-Control-Request-Method
 // and Access-Control-Request-Headers and compare the origin with the one
-// allowed. It is the fair baseline for the 1.3x target (see README).
+// allowed. It is the fair baseline for the 1.3x target (see docs/performance.md).
 func BenchmarkFloorReadingRequest(b *testing.B) {
 	runFloor(b, true)
 }

@@ -5,7 +5,8 @@ import "strings"
 // ValidBucketName reports whether name follows S3's bucket naming rules: 3 to
 // 63 characters of lower-case letters, digits, '.' and '-', starting and
 // ending with a letter or digit, without two adjacent periods, and not
-// formatted as an IPv4 address.
+// formatted as an IPv4 address
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 //
 // AWS additionally reserves some prefixes and suffixes (xn--, sthree-,
 // -s3alias, ...) for bucket creation. They are accepted here on purpose: the

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"io"
 	"strconv"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 // MaxBodySize is the largest PutBucketCors body S3 accepts: 64 KiB.
@@ -46,19 +47,6 @@ type Rule struct {
 	MaxAgeSeconds *int `json:"MaxAgeSeconds,omitempty"`
 }
 
-// ReadBody reads a PutBucketCors body from r, reading no more than
-// MaxBodySize+1 bytes, and answers ErrTooLarge for a longer one.
-func ReadBody(r io.Reader) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, MaxBodySize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > MaxBodySize {
-		return nil, ErrTooLarge()
-	}
-	return body, nil
-}
-
 // XML returns the GetBucketCors body: the XML declaration and the
 // namespaced CORSConfiguration, every value as it was put.
 func (c *Configuration) XML() []byte {
@@ -68,22 +56,22 @@ func (c *Configuration) XML() []byte {
 	for _, r := range c.Rules {
 		b.WriteString("<CORSRule>")
 		for _, v := range r.AllowedHeaders {
-			writeElement(&b, "AllowedHeader", v)
+			s3err.WriteElement(&b, "AllowedHeader", v)
 		}
 		for _, v := range r.AllowedMethods {
-			writeElement(&b, "AllowedMethod", v)
+			s3err.WriteElement(&b, "AllowedMethod", v)
 		}
 		for _, v := range r.AllowedOrigins {
-			writeElement(&b, "AllowedOrigin", v)
+			s3err.WriteElement(&b, "AllowedOrigin", v)
 		}
 		for _, v := range r.ExposeHeaders {
-			writeElement(&b, "ExposeHeader", v)
+			s3err.WriteElement(&b, "ExposeHeader", v)
 		}
 		if r.ID != nil {
-			writeElement(&b, "ID", *r.ID)
+			s3err.WriteElement(&b, "ID", *r.ID)
 		}
 		if r.MaxAgeSeconds != nil {
-			writeElement(&b, "MaxAgeSeconds", strconv.Itoa(*r.MaxAgeSeconds))
+			s3err.WriteElement(&b, "MaxAgeSeconds", strconv.Itoa(*r.MaxAgeSeconds))
 		}
 		b.WriteString("</CORSRule>")
 	}

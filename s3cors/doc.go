@@ -12,12 +12,13 @@
 //
 // # Choices where S3's behaviour is not known
 //
-// The specification marks some behaviour as inferred; this package decides
-// it as follows.
+// The conformance cases of testdata/conformance/cases.json were recorded
+// against Amazon S3 or taken from test suites run against it; those marked
+// "inferred" (ids starting with inf-) are best guesses. Where S3's
+// behaviour was not recorded, this package decides it as follows.
 //
 //   - A body over 64 KiB is refused with 400 MaxMessageLengthExceeded,
-//     "Your request was too big.", and a MaxMessageLengthBytes element;
-//     ReadBody reads at most 64 KiB + 1 bytes.
+//     "Your request was too big.", and a MaxMessageLengthBytes element.
 //   - Schema errors (MalformedXML: malformed XML, no rules, an empty rule,
 //     a rule without AllowedOrigin or AllowedMethod, a non-integer or
 //     repeated MaxAgeSeconds, an unknown element, a foreign namespace, a
@@ -57,6 +58,4 @@
 //     Accept-Encoding), they are kept on their own lines after S3's Vary
 //     line; the store's Origin and Access-Control-Request-* tokens are
 //     always removed.
-//   - x-amz-expected-bucket-owner is refused with AccessDenied when no
-//     owner is configured, since the expectation cannot be confirmed.
 package s3cors

@@ -3,6 +3,8 @@ package s3cors
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 // Kind tells a preflight from an actual request.
@@ -78,7 +80,9 @@ func (d *Decision) RuleID() string {
 }
 
 // Evaluate decides a request to a bucket governed by p (nil: no
-// configuration). object tells whether the request addresses an object
+// configuration), with S3's decision ladder (how S3 evaluates a
+// configuration: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html;
+// the exact answers are the recorded conformance cases). object tells whether the request addresses an object
 // (a key after the bucket) or the bucket itself, which S3 reports in the
 // ResourceType of a refused preflight.
 func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
@@ -121,42 +125,42 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, originLines []s
 	switch {
 	case origin == "":
 		d.Result = NoOrigin
-		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", msgNoOrigin)
+		d.Error = s3err.New(http.StatusBadRequest, "BadRequest", msgNoOrigin)
 		d.Error.CloseConnection = true
 		return
 	case p != nil && p.bucketMissing:
 		d.Result = NotConfigured
-		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgBucketNotFound,
-			Field{"Method", methodField}, Field{"ResourceType", resourceTypeBucket})
+		d.Error = s3err.New(http.StatusForbidden, "AccessForbidden", msgBucketNotFound,
+			Field{Name: "Method", Value: methodField}, Field{Name: "ResourceType", Value: s3err.ResourceBucket})
 		return
 	case p == nil:
 		d.Result = NotConfigured
-		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgNotEnabled,
-			Field{"Method", methodField}, Field{"ResourceType", resourceTypeBucket})
+		d.Error = s3err.New(http.StatusForbidden, "AccessForbidden", msgNotEnabled,
+			Field{Name: "Method", Value: methodField}, Field{Name: "ResourceType", Value: s3err.ResourceBucket})
 		return
 	case !hasACRM:
 		d.Result = BadRequest
-		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: null")
+		d.Error = s3err.New(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: null")
 		return
 	case methodBit(acrm) == 0:
 		d.Result = BadRequest
-		d.Error = errPreflight(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
+		d.Error = s3err.New(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
 		return
 	}
 	if tooLarge := p.match(d, originLines, origin, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
 		d.Result = BadRequest
-		d.Error = errPreflight(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
+		d.Error = s3err.New(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
 			"Your request header section exceeds the maximum allowed size.",
-			Field{"MaxSize", strconv.Itoa(MaxRequestHeadersLength)})
+			Field{Name: "MaxSize", Value: strconv.Itoa(MaxRequestHeadersLength)})
 		return
 	}
 	if d.Result == Denied {
-		resourceType := resourceTypeBucket
+		resourceType := s3err.ResourceBucket
 		if object {
-			resourceType = resourceTypeObject
+			resourceType = s3err.ResourceObject
 		}
-		d.Error = errPreflight(http.StatusForbidden, "AccessForbidden", msgNotAllowed,
-			Field{"Method", acrm}, Field{"ResourceType", resourceType})
+		d.Error = s3err.New(http.StatusForbidden, "AccessForbidden", msgNotAllowed,
+			Field{Name: "Method", Value: acrm}, Field{Name: "ResourceType", Value: resourceType})
 	}
 }
 

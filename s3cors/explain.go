@@ -3,7 +3,6 @@ package s3cors
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 )
@@ -67,18 +66,17 @@ type RuleReport struct {
 func (p *Policy) Explain(r *http.Request, object bool) *Explanation {
 	d := p.Evaluate(r, object)
 	e := &Explanation{Kind: d.Kind.String(), Result: d.Result.String(), Rule: d.Rule, RuleID: d.RuleID()}
-	rec := httptest.NewRecorder()
-	if d.Kind == Preflight {
-		d.WritePreflight(rec)
-		e.Status = rec.Code
-	} else {
-		d.Decorate(rec.Header(), false)
-	}
+	// The headers WritePreflight and Decorate would write, without a
+	// ResponseWriter: a refused preflight is its error document alone.
 	e.Headers = http.Header{}
-	for name, values := range rec.Header() {
-		if strings.HasPrefix(name, "Access-Control-") || name == hdrVary {
-			e.Headers[name] = values
-		}
+	switch {
+	case d.Kind == Preflight && d.Error != nil:
+		e.Status = d.Error.Status
+	case d.Kind == Preflight:
+		d.addCORS(e.Headers, false)
+		e.Status = http.StatusOK
+	default:
+		d.Decorate(e.Headers, false)
 	}
 	if d.Error != nil {
 		e.Error = &ExplainedError{Code: d.Error.Code, Message: d.Error.Message, Fields: map[string]string{}}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 // ParseXML parses and validates a PutBucketCors body. It accepts the
@@ -17,14 +19,7 @@ import (
 // elements in any order. On failure it returns an *Error with S3's status,
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
-	if len(body) > MaxBodySize {
-		return nil, ErrTooLarge()
-	}
-	var b builder
-	if err := b.parseXML(body); err != nil {
-		return nil, err
-	}
-	return b.finish()
+	return parse(body, (*builder).parseXML)
 }
 
 // ParseJSON parses and validates the aws cli / SDK shape
@@ -33,14 +28,38 @@ func ParseXML(body []byte) (*Configuration, error) {
 // checked in the order the SDKs serialize them (ID, AllowedHeaders,
 // AllowedMethods, AllowedOrigins, ExposeHeaders, MaxAgeSeconds).
 func ParseJSON(body []byte) (*Configuration, error) {
+	return parse(body, (*builder).parseJSON)
+}
+
+// parse refuses a body over MaxBodySize, then builds the configuration
+// with read, the XML or the JSON reader.
+func parse(body []byte, read func(*builder, []byte) *Error) (*Configuration, error) {
 	if len(body) > MaxBodySize {
-		return nil, ErrTooLarge()
+		return nil, errTooLarge()
 	}
 	var b builder
-	if err := b.parseJSON(body); err != nil {
+	if err := read(&b, body); err != nil {
 		return nil, err
 	}
 	return b.finish()
+}
+
+// Parse parses a configuration in either shape: the aws cli JSON when
+// IsJSON says so, PutBucketCors XML otherwise. It is for files and request
+// bodies that carry no Content-Type.
+func Parse(body []byte) (*Configuration, error) {
+	if IsJSON(body) {
+		return ParseJSON(body)
+	}
+	return ParseXML(body)
+}
+
+// IsJSON tells the aws cli JSON shape from PutBucketCors XML by the first
+// byte after spaces, tabs and line breaks: `{`, or the `[` of the S3
+// console's bare list of rules. An XML document starts with `<`.
+func IsJSON(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 }
 
 // builder collects the rules element by element, in document order, and
@@ -76,7 +95,7 @@ func (b *builder) endRule() *Error {
 	b.open = false
 	r := &b.rules[len(b.rules)-1]
 	if !b.hasElement || len(r.AllowedOrigins) == 0 || len(r.AllowedMethods) == 0 {
-		return ErrMalformedXML()
+		return errMalformedXML()
 	}
 	return nil
 }
@@ -86,14 +105,14 @@ func (b *builder) endRule() *Error {
 // one) is a schema error, as S3 gives for the XML the SDKs would send.
 func (b *builder) addElement(name, value string) *Error {
 	if !isXMLText(value) {
-		return ErrMalformedXML()
+		return errMalformedXML()
 	}
 	r := &b.rules[len(b.rules)-1]
 	b.hasElement = true
 	switch name {
 	case elID:
 		if r.ID != nil {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 		r.ID = &value
 		b.note(validateID(value))
@@ -111,15 +130,15 @@ func (b *builder) addElement(name, value string) *Error {
 		b.note(validateExposeHeader(value))
 	case elMaxAge:
 		if r.MaxAgeSeconds != nil {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 		n, ok := parseXSDInt(value)
 		if !ok {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 		r.MaxAgeSeconds = &n
 	default:
-		return ErrMalformedXML()
+		return errMalformedXML()
 	}
 	return nil
 }
@@ -132,10 +151,10 @@ func (b *builder) note(err *Error) {
 
 func (b *builder) finish() (*Configuration, error) {
 	if len(b.rules) == 0 {
-		return nil, ErrMalformedXML()
+		return nil, errMalformedXML()
 	}
 	if len(b.rules) > MaxRules {
-		return nil, errInvalidRequest(msgTooManyRules)
+		return nil, s3err.InvalidRequest(msgTooManyRules)
 	}
 	if b.firstError != nil {
 		return nil, b.firstError
@@ -198,17 +217,17 @@ func (b *builder) parseXML(body []byte) *Error {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			if state != afterRoot {
-				return ErrMalformedXML()
+				return errMalformedXML()
 			}
 			return nil
 		}
 		if err != nil {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if t.Name.Space != "" && t.Name.Space != Namespace {
-				return ErrMalformedXML()
+				return errMalformedXML()
 			}
 			switch {
 			case state == beforeRoot && t.Name.Local == "CORSConfiguration":
@@ -221,7 +240,7 @@ func (b *builder) parseXML(body []byte) *Error {
 				leafText.Reset()
 				state = inLeaf
 			default:
-				return ErrMalformedXML()
+				return errMalformedXML()
 			}
 		case xml.EndElement:
 			switch state {
@@ -242,11 +261,11 @@ func (b *builder) parseXML(body []byte) *Error {
 			if state == inLeaf {
 				leafText.Write(t)
 			} else if len(bytes.TrimSpace(t)) != 0 {
-				return ErrMalformedXML()
+				return errMalformedXML()
 			}
 		case xml.Directive:
 			// A DOCTYPE could declare entities; S3 refuses it.
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 	}
 }
@@ -264,18 +283,18 @@ type jsonRule struct {
 func (b *builder) parseJSON(body []byte) *Error {
 	if !utf8.Valid(body) {
 		// JSON is UTF-8; encoding/json would silently replace the bytes.
-		return ErrMalformedXML()
+		return errMalformedXML()
 	}
 	trimmed := bytes.TrimSpace(body)
 	var rules []jsonRule
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if decodeStrict(trimmed, &rules) != nil {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 	} else {
 		var doc struct{ CORSRules []jsonRule }
 		if decodeStrict(trimmed, &doc) != nil {
-			return ErrMalformedXML()
+			return errMalformedXML()
 		}
 		rules = doc.CORSRules
 	}

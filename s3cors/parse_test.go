@@ -1,7 +1,6 @@
 package s3cors
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -61,7 +60,7 @@ func TestParseXMLErrors(t *testing.T) {
 		{"first value in document order: origin before method", xmlDoc("<CORSRule><AllowedOrigin>*a*</AllowedOrigin><AllowedMethod>get</AllowedMethod></CORSRule>"), wantInvalidReq, `AllowedOrigin "*a*" can not have more than one wildcard.`},
 		{"first value in document order: method before origin", xmlDoc("<CORSRule><AllowedMethod>get</AllowedMethod><AllowedOrigin>*a*</AllowedOrigin></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is get"},
 		{"first value in document order: earlier rule", xmlDoc(strings.Replace(validRuleXML, "GET", "PATCH", 1), strings.Replace(validRuleXML, "GET", "get", 1)), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"},
-		{"too large", xmlDoc(strings.Repeat(validRuleXML, MaxBodySize/len(validRuleXML)+1)), "MaxMessageLengthExceeded", msgTooLarge},
+		{"too large", xmlDoc(strings.Repeat(validRuleXML, MaxBodySize/len(validRuleXML)+1)), "MaxMessageLengthExceeded", errTooLarge().Message},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,50 +180,29 @@ func TestParseJSONShapes(t *testing.T) {
 	checkRoundTrip(t, object)
 }
 
-func TestReadBody(t *testing.T) {
+func TestParseEitherShape(t *testing.T) {
 	tests := []struct {
-		name    string
-		size    int
-		tooLong bool
+		name, body string
+		json       bool
 	}{
-		{"empty", 0, false},
-		{"limit", MaxBodySize, false},
-		{"one over", MaxBodySize + 1, true},
-		{"much larger", 10 * MaxBodySize, true},
+		{"xml", xmlDoc(validRuleXML), false},
+		{"xml after a line break", "\n" + xmlDoc(validRuleXML), false},
+		{"json", `{"CORSRules":[` + validRuleJSON + `]}`, true},
+		{"json after spaces", " \t\r\n" + `{"CORSRules":[` + validRuleJSON + `]}`, true},
+		{"bare list of rules", `[` + validRuleJSON + `]`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &countingReader{n: tt.size}
-			body, err := ReadBody(r)
-			if tt.tooLong {
-				e, ok := err.(*Error)
-				if !ok || e.Code != "MaxMessageLengthExceeded" {
-					t.Fatalf("got %v", err)
-				}
-				if v, _ := e.Field("MaxMessageLengthBytes"); v != "65536" {
-					t.Errorf("MaxMessageLengthBytes %q", v)
-				}
-			} else if err != nil || len(body) != tt.size {
-				t.Fatalf("got %d bytes, %v", len(body), err)
+			if got := IsJSON([]byte(tt.body)); got != tt.json {
+				t.Errorf("IsJSON = %v, want %v", got, tt.json)
 			}
-			if r.read > MaxBodySize+1 {
-				t.Errorf("read %d bytes, want at most %d", r.read, MaxBodySize+1)
+			cfg, err := Parse([]byte(tt.body))
+			if err != nil || len(cfg.Rules) != 1 {
+				t.Fatalf("Parse: %v %v", cfg, err)
 			}
 		})
 	}
-}
-
-// countingReader yields n bytes of 'x' and counts what was read.
-type countingReader struct{ n, read int }
-
-func (r *countingReader) Read(p []byte) (int, error) {
-	if r.read >= r.n {
-		return 0, io.EOF
+	if IsJSON([]byte("  ")) {
+		t.Error("IsJSON of blanks")
 	}
-	k := min(len(p), r.n-r.read)
-	for i := range p[:k] {
-		p[i] = 'x'
-	}
-	r.read += k
-	return k, nil
 }

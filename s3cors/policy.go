@@ -22,7 +22,9 @@ type Policy struct {
 	fewOrigins []originKey
 	// patterned lists, ascending, the rules with a `*` in some origin.
 	patterned []int32
-	// bucketMissing marks the policy of a bucket that does not exist.
+	// bucketMissing marks the policy of a bucket that does not exist, which
+	// only the tests know (MissingBucket in export_test.go): S3 answers its
+	// preflights "Bucket not found".
 	bucketMissing bool
 }
 
@@ -221,14 +223,7 @@ func (p *Policy) Configuration() *Configuration {
 	return p.config
 }
 
-// MissingBucket returns the policy of a bucket that does not exist: a
-// preflight gets S3's "CORSResponse: Bucket not found", an actual request
-// passes through with no CORS headers.
-func MissingBucket() *Policy {
-	return &Policy{bucketMissing: true}
-}
-
-// originMatches reports whether rule r admits origin through a wildcard
+// wildOriginMatches reports whether rule r admits origin through a wildcard
 // (exact origins are found through the index).
 func (r *compiledRule) wildOriginMatches(origin string) bool {
 	if r.anyStar {

@@ -29,7 +29,7 @@ type headerItem struct {
 	hash uint64
 }
 
-// parseRequestHeaders fills h from the header's lines. Several lines
+// parse fills h from the header's lines. Several lines
 // are one comma-separated list, as HTTP defines for list-valued headers.
 func (h *requestHeaders) parse(lines []string) {
 	h.lines = lines

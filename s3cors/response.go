@@ -47,8 +47,10 @@ func (d *Decision) Decorate(h http.Header, keep bool) {
 	}
 }
 
-// addCORS sets the matched rule's headers (spec section 7) on a header
-// set without CORS headers. Every value is a shared slice, so this
+// addCORS sets the matched rule's headers, as S3 answers them (the
+// conformance cases record them; S3's guide:
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html), on a
+// header set without CORS headers. Every value is a shared slice, so this
 // allocates nothing unless mergeVary is set and the store's Vary carries
 // tokens of its own, which are kept after S3's.
 func (d *Decision) addCORS(h http.Header, mergeVary bool) {

@@ -3,7 +3,13 @@ package s3cors
 import (
 	"net/http"
 	"strings"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
+
+// The checks of this file are S3's for a CORSRule's values
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CORSRule.html); the
+// error texts are those S3 answers, recorded in the conformance cases.
 
 // methodBit maps the five methods S3 CORS knows to a bit each; the
 // comparison is exact and case-sensitive, as S3's.
@@ -25,24 +31,24 @@ func methodBit(m string) uint8 {
 
 func validateMethod(v string) *Error {
 	if methodBit(v) == 0 {
-		return errInvalidRequest("Found unsupported HTTP method in CORS config. Unsupported method is " + v)
+		return s3err.InvalidRequest("Found unsupported HTTP method in CORS config. Unsupported method is " + v)
 	}
 	return nil
 }
 
 func validateOrigin(v string) *Error {
 	if strings.Count(v, "*") > 1 {
-		return errInvalidRequest(`AllowedOrigin "` + v + `" can not have more than one wildcard.`)
+		return s3err.InvalidRequest(`AllowedOrigin "` + v + `" can not have more than one wildcard.`)
 	}
 	return nil
 }
 
 func validateAllowedHeader(v string) *Error {
 	if strings.Count(v, "*") > 1 {
-		return errInvalidRequest(`AllowedHeader "` + v + `" can not have more than one wildcard.`)
+		return s3err.InvalidRequest(`AllowedHeader "` + v + `" can not have more than one wildcard.`)
 	}
 	if !isHeaderPattern(v, true) {
-		return errInvalidRequest("AllowedHeader " + v + " contains invalid character.")
+		return s3err.InvalidRequest("AllowedHeader " + v + " contains invalid character.")
 	}
 	return nil
 }
@@ -52,10 +58,10 @@ func validateAllowedHeader(v string) *Error {
 // even for an ExposeHeader; the text is kept as S3 sends it.
 func validateExposeHeader(v string) *Error {
 	if strings.Contains(v, "*") {
-		return errInvalidRequest(`ExposeHeader "` + v + `" contains wildcard. We currently do not support wildcard for ExposeHeader.`)
+		return s3err.InvalidRequest(`ExposeHeader "` + v + `" contains wildcard. We currently do not support wildcard for ExposeHeader.`)
 	}
 	if !isHeaderPattern(v, false) {
-		return errInvalidRequest("AllowedHeader " + v + " contains invalid character.")
+		return s3err.InvalidRequest("AllowedHeader " + v + " contains invalid character.")
 	}
 	return nil
 }

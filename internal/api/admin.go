@@ -1,11 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -19,6 +20,9 @@ const (
 	BucketsPath = "/s3_cors/buckets"
 	// ExplainPath explains how a configuration decides a request.
 	ExplainPath = "/s3_cors/explain"
+	// SourcesPath lists every configured bucket with where its
+	// configuration comes from; SourcesPath + "/<bucket>" shows one.
+	SourcesPath = "/s3_cors/sources"
 )
 
 // Admin serves the operator endpoints of the Caddy admin API:
@@ -30,6 +34,10 @@ const (
 //	DELETE /s3_cors/buckets/<bucket>  204, also when none existed
 //	GET    /s3_cors/buckets           200 {"buckets": ["a", "b"]}, sorted by name
 //	POST   /s3_cors/explain           200 the engine's Explanation (see ExplainRequest)
+//	POST   /s3_cors/validate          200 a Validation: the PUT's verdict, nothing stored
+//	GET    /s3_cors/sources           200 a SourceList: run-time, static and default configurations
+//	GET    /s3_cors/sources/<bucket>  200 BucketSources: every configuration that applies to it
+//	GET    /s3_cors/                  the operator page (page.css, page.js beside it)
 //
 // Content-MD5 and x-amz-checksum-* are verified when present, and
 // x-amz-expected-bucket-owner is checked against Owner. Every failure is
@@ -59,10 +67,17 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveBucket(w, r, strings.TrimPrefix(path, BucketsPath+"/"))
 	case path == ExplainPath:
 		a.serveExplain(w, r)
+	case path == ValidatePath:
+		a.serveValidate(w, r)
+	case path == SourcesPath || path == SourcesPath+"/":
+		a.serveSources(w, r)
+	case strings.HasPrefix(path, SourcesPath+"/"):
+		a.serveBucketSources(w, r, strings.TrimPrefix(path, SourcesPath+"/"))
+	case a.servePage(w, r):
 	default:
-		(&s3cors.Error{Status: http.StatusNotFound, Code: "NotFound",
+		(&s3err.Error{Status: http.StatusNotFound, Code: "NotFound",
 			Message: "The specified admin route does not exist.",
-			Fields:  []s3cors.Field{{Name: "Resource", Value: path}}}).WriteTo(w)
+			Fields:  []s3err.Field{{Name: "Resource", Value: path}}}).WriteTo(w)
 	}
 }
 
@@ -74,7 +89,7 @@ func (a *Admin) configs(w http.ResponseWriter) Configs {
 		c = a.Lookup()
 	}
 	if c == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 	}
 	return c
 }
@@ -87,20 +102,11 @@ func (a *Admin) owner() string {
 }
 
 func (a *Admin) serveList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, r, "SERVICE", http.MethodGet)
-		return
-	}
-	c := a.configs(w)
+	c := a.readConfigs(w, r, "SERVICE")
 	if c == nil {
 		return
 	}
-	body, err := json.Marshal(BucketList{Buckets: sortedBuckets(c)})
-	if err != nil {
-		writeError(w, r, a.LogError, fmt.Errorf("s3_cors admin: encode bucket list: %w", err))
-		return
-	}
-	write(w, http.StatusOK, "application/json", append(body, '\n'))
+	a.writeJSON(w, r, "bucket list", BucketList{Buckets: sortedBuckets(c)})
 }
 
 // BucketList is the answer of GET /s3_cors/buckets: the buckets that have
@@ -118,7 +124,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		return
 	}
 	if !s3cors.ValidBucketName(bucket) {
-		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
 	c := a.configs(w)
@@ -126,7 +132,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		return
 	}
 	owner := a.owner()
-	if err := s3cors.CheckExpectedOwner(r.Header, owner); err != nil {
+	if err := putcors.CheckExpectedOwner(r.Header, owner); err != nil {
 		err.WriteTo(w)
 		return
 	}
@@ -134,7 +140,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 	case http.MethodGet:
 		cfg, ok := c.Configuration(bucket)
 		if !ok {
-			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
 			return
 		}
 		if negotiate(r.Header.Get("Accept"), "application/xml", "application/json") == "application/json" {
@@ -144,15 +150,15 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 		write(w, http.StatusOK, "application/xml", cfg.XML())
 	case http.MethodPut:
 		if r.ContentLength > s3cors.MaxBodySize {
-			s3cors.ErrTooLarge().WriteTo(w)
+			s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 			return
 		}
-		body, err := s3cors.ReadBody(r.Body)
+		body, err := putcors.ReadBody(r.Body)
 		if err != nil {
 			readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
 			return
 		}
-		cfg, err := s3cors.DecodePut(r.Header, body, s3cors.PutOptions{Owner: owner})
+		cfg, err := putcors.Decode(r.Header, body, putcors.Options{Owner: owner})
 		putConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin", cfg, err)
 	case http.MethodDelete:
 		deleteConfiguration(w, r, a.LogError, c, bucket, SourceAdmin, "s3_cors admin")

@@ -42,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -70,23 +71,10 @@ const (
 	SourceS3 = "s3"
 )
 
-// Messages of the errors this package adds to the engine's.
-const (
-	msgInternal           = "We encountered an internal error. Please try again."
-	msgServiceUnavailable = "Service is unable to handle request."
-	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
-	msgRequestTimeout     = "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
-)
-
 // DefaultBodyTimeout is how long the S3 API waits for a request body when
 // S3API.BodyTimeout is zero: the read timeout of Caddy's admin listener,
 // ample for the 64 KiB a configuration may take.
 const DefaultBodyTimeout = 10 * time.Second
-
-// errRequestTimeout is S3's 400 for a body that did not arrive in time.
-func errRequestTimeout() *s3cors.Error {
-	return &s3cors.Error{Status: http.StatusBadRequest, Code: "RequestTimeout", Message: msgRequestTimeout}
-}
 
 // isTimeout reports whether err comes from a read deadline.
 func isTimeout(err error) bool {
@@ -113,26 +101,10 @@ func bodyDeadline(w http.ResponseWriter, d time.Duration) (lift func()) {
 	return func() { _ = rc.SetReadDeadline(time.Time{}) }
 }
 
-// errInternal is S3's 500.
-func errInternal() *s3cors.Error {
-	return &s3cors.Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: msgInternal}
-}
-
-// errServiceUnavailable answers while no live app holds the
-// configurations.
-func errServiceUnavailable() *s3cors.Error {
-	return &s3cors.Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: msgServiceUnavailable}
-}
-
-// errInvalidArgument is S3's 400 for a request parameter it cannot use.
-func errInvalidArgument(msg string) *s3cors.Error {
-	return &s3cors.Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: msg}
-}
-
 // methodNotAllowed writes 405 MethodNotAllowed with the Allow header.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, resourceType string, allow ...string) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	s3cors.ErrMethodNotAllowed(r.Method, resourceType).WriteTo(w)
+	s3err.MethodNotAllowed(r.Method, resourceType).WriteTo(w)
 }
 
 // putConfiguration stores a decoded PutBucketCors body (or answers the
@@ -174,16 +146,16 @@ func (l errorLogger) report(r *http.Request, err error) {
 	log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
 }
 
-// writeError answers err: an *s3cors.Error (possibly wrapped) as it is,
+// writeError answers err: an *s3err.Error (possibly wrapped) as it is,
 // anything else as 500 InternalError after reporting it.
 func writeError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err error) {
-	var s3err *s3cors.Error
-	if errors.As(err, &s3err) {
-		s3err.WriteTo(w)
+	var docErr *s3err.Error
+	if errors.As(err, &docErr) {
+		docErr.WriteTo(w)
 		return
 	}
 	logErr.report(r, err)
-	errInternal().WriteTo(w)
+	s3err.InternalError().WriteTo(w)
 }
 
 // readError answers a failure to read a request body: the S3 error when
@@ -191,24 +163,24 @@ func writeError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err 
 // cut it off, 400 IncompleteBody otherwise, since a body
 // that cannot be read is the client's doing.
 func readError(w http.ResponseWriter, r *http.Request, logErr errorLogger, err error) {
-	var s3err *s3cors.Error
-	if errors.As(err, &s3err) {
-		s3err.WriteTo(w)
+	var docErr *s3err.Error
+	if errors.As(err, &docErr) {
+		docErr.WriteTo(w)
 		return
 	}
 	if isTimeout(err) {
-		errRequestTimeout().WriteTo(w)
+		s3err.RequestTimeout().WriteTo(w)
 		return
 	}
 	logErr.report(r, fmt.Errorf("read request body: %w", err))
-	(&s3cors.Error{Status: http.StatusBadRequest, Code: "IncompleteBody", Message: msgIncompleteBody}).WriteTo(w)
+	s3err.IncompleteBody().WriteTo(w)
 }
 
 // write answers a success: status, the request ids, and body with its
 // Content-Type (none for 204).
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
-	requestID, hostID := s3cors.NewRequestIDs()
+	requestID, hostID := s3err.NewRequestIDs()
 	h.Set("X-Amz-Request-Id", requestID)
 	h.Set("X-Amz-Id-2", hostID)
 	if contentType != "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -26,9 +27,15 @@ import (
 // configuration that S3 would refuse gets S3's error for it.
 type ExplainRequest struct {
 	// Bucket names the bucket whose live configuration decides, when
-	// Configuration is not given; a bucket without one explains as
-	// not configured. With Configuration it is optional and only checked.
+	// Configuration is not given, as a handler finds it: the one set at
+	// run time, else the handler's static one (bucket_config), else its
+	// default; a bucket without any explains as not configured. With
+	// Configuration it is optional and only checked.
 	Bucket string `json:"bucket,omitempty"`
+	// Handler picks whose static configurations and default apply when
+	// several s3_cors handlers differ (see GET /s3_cors/sources). Default:
+	// 0, the first.
+	Handler int `json:"handler,omitempty"`
 	// Configuration is an inline configuration used instead of the
 	// bucket's: a JSON string holding the PutBucketCors XML or the aws cli
 	// JSON, or that JSON object itself.
@@ -46,32 +53,23 @@ type ExplainRequest struct {
 }
 
 func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "SERVICE", http.MethodPost)
-		return
-	}
-	if r.ContentLength > s3cors.MaxBodySize {
-		s3cors.ErrTooLarge().WriteTo(w)
-		return
-	}
-	body, err := s3cors.ReadBody(r.Body)
-	if err != nil {
-		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: explain: %w", err))
+	body, ok := a.readPost(w, r, "explain")
+	if !ok {
 		return
 	}
 	var req ExplainRequest
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&req); err != nil {
-		errInvalidArgument("The explain request is not valid JSON: " + err.Error()).WriteTo(w)
+		s3err.InvalidArgument("The explain request is not valid JSON: " + err.Error()).WriteTo(w)
 		return
 	}
 	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		errInvalidArgument("The explain request has data after its JSON object.").WriteTo(w)
+		s3err.InvalidArgument("The explain request has data after its JSON object.").WriteTo(w)
 		return
 	}
 	if req.Bucket != "" && !s3cors.ValidBucketName(req.Bucket) {
-		s3cors.ErrInvalidBucketName(req.Bucket).WriteTo(w)
+		s3err.InvalidBucketName(req.Bucket).WriteTo(w)
 		return
 	}
 	probe, err := req.request(r)
@@ -80,6 +78,7 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cfg *s3cors.Configuration
+	source := "inline"
 	switch {
 	case len(req.Configuration) > 0 && string(req.Configuration) != "null":
 		if cfg, err = parseInline(req.Configuration); err != nil {
@@ -87,18 +86,18 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case req.Bucket == "":
-		errInvalidArgument("The explain request needs a bucket or a configuration.").WriteTo(w)
+		s3err.InvalidArgument("The explain request needs a bucket or a configuration.").WriteTo(w)
 		return
 	default:
 		c := a.configs(w)
 		if c == nil {
 			return
 		}
-		cfg, _ = c.Configuration(req.Bucket)
+		cfg, source = effective(c, req.Bucket, req.Handler)
 	}
-	e := s3cors.Compile(cfg).Explain(probe, strings.Trim(req.Path, "/") != "")
+	e := explained{Explanation: s3cors.Compile(cfg).Explain(probe, strings.Trim(req.Path, "/") != ""), Source: source}
 	if negotiate(r.Header.Get("Accept"), "application/json", "text/plain") == "text/plain" {
-		write(w, http.StatusOK, "text/plain; charset=utf-8", []byte(e.String()))
+		write(w, http.StatusOK, "text/plain; charset=utf-8", []byte(e.String()+"configuration: "+source+"\n"))
 		return
 	}
 	out, err := json.MarshalIndent(e, "", "  ")
@@ -109,10 +108,19 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 	write(w, http.StatusOK, "application/json", append(out, '\n'))
 }
 
+// explained is the answer of the explain route: the engine's explanation,
+// and where the configuration that decided came from.
+type explained struct {
+	*s3cors.Explanation
+	// Source is runtime, bucket_config, default or none for a bucket's
+	// configuration, inline for one given in the request.
+	Source string `json:"source"`
+}
+
 // request builds the request to explain.
 func (req *ExplainRequest) request(r *http.Request) (*http.Request, error) {
 	if req.Method == "" {
-		return nil, errInvalidArgument("The explain request needs a method.")
+		return nil, s3err.InvalidArgument("The explain request needs a method.")
 	}
 	bucket := req.Bucket
 	if bucket == "" {
@@ -120,7 +128,7 @@ func (req *ExplainRequest) request(r *http.Request) (*http.Request, error) {
 	}
 	probe, err := http.NewRequestWithContext(r.Context(), req.Method, "http://s3.invalid/", nil)
 	if err != nil {
-		return nil, errInvalidArgument("The explain request's method " + req.Method + " is not a valid HTTP method.")
+		return nil, s3err.InvalidArgument("The explain request's method " + req.Method + " is not a valid HTTP method.")
 	}
 	probe.URL.Path = "/" + bucket + "/" + strings.TrimPrefix(req.Path, "/")
 	for name, value := range req.Headers {
@@ -139,7 +147,7 @@ func parseInline(raw json.RawMessage) (*s3cors.Configuration, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errInvalidArgument("The explain request's configuration is not a valid JSON string.")
+			return nil, s3err.InvalidArgument("The explain request's configuration is not a valid JSON string.")
 		}
 		doc = []byte(s)
 	}

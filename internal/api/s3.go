@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -22,7 +24,7 @@ type S3API struct {
 	// (a longer body may be returned as read: it is refused as too large),
 	// decoded from aws-chunked when needed, and returns it with the
 	// trailing headers (such as x-amz-checksum-crc32) of a chunked body.
-	// An authentication failure is an *s3cors.Error (AccessDenied,
+	// An authentication failure is an *s3err.Error (AccessDenied,
 	// SignatureDoesNotMatch, ...), answered as it is; any other error is
 	// a 500. Nil refuses every request with AccessDenied.
 	Verify func(r *http.Request, bodyLimit int64) (body []byte, trailer http.Header, err error)
@@ -93,11 +95,11 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		return
 	}
 	if !s3cors.ValidBucketName(bucket) {
-		s3cors.ErrInvalidBucketName(bucket).WriteTo(w)
+		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
 	if s.Verify == nil {
-		s3cors.ErrAccessDenied().WriteTo(w)
+		s3err.AccessDenied().WriteTo(w)
 		return
 	}
 	body, trailer, err := s.Verify(r, s3cors.MaxBodySize)
@@ -106,17 +108,17 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	}
 	if err != nil {
 		if isTimeout(err) {
-			errRequestTimeout().WriteTo(w)
+			s3err.RequestTimeout().WriteTo(w)
 			return
 		}
 		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
 		return
 	}
 	if configs == nil {
-		errServiceUnavailable().WriteTo(w)
+		s3err.ServiceUnavailable().WriteTo(w)
 		return
 	}
-	if err := s3cors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
+	if err := putcors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
 		err.WriteTo(w)
 		return
 	}
@@ -124,7 +126,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	case http.MethodGet:
 		cfg, ok := configs.Configuration(bucket)
 		if !ok {
-			s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+			s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
 			return
 		}
 		write(w, http.StatusOK, "application/xml", cfg.XML())
@@ -134,7 +136,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 			h[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 		}
 		h.Del("Content-Type") // S3 reads the body as XML whatever it says
-		cfg, err := s3cors.DecodePut(h, body, s3cors.PutOptions{Owner: s.Owner, RequireIntegrity: true})
+		cfg, err := putcors.Decode(h, body, putcors.Options{Owner: s.Owner, RequireIntegrity: true})
 		putConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api", cfg, err)
 	case http.MethodDelete:
 		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")

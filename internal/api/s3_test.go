@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/s3cors/caddy-s3cors/internal/conformance"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -45,8 +46,8 @@ func (f *fakeVerifier) callCount() int {
 	return f.calls
 }
 
-func errSignature() *s3cors.Error {
-	return &s3cors.Error{Status: 403, Code: "SignatureDoesNotMatch",
+func errSignature() *s3err.Error {
+	return &s3err.Error{Status: 403, Code: "SignatureDoesNotMatch",
 		Message: "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 }
 
@@ -104,7 +105,7 @@ func TestS3APIServeCORS(t *testing.T) {
 		{name: "delete with a bad signature", req: newRequest("DELETE", "/photos?cors", ""),
 			verifier: &fakeVerifier{err: errSignature()}, status: 403, code: "SignatureDoesNotMatch", stored: photosJSON, verified: 1},
 		{name: "get unsigned", req: newRequest("GET", "/photos?cors", ""),
-			verifier: &fakeVerifier{err: s3cors.ErrAccessDenied()}, status: 403, code: "AccessDenied", stored: photosJSON, verified: 1},
+			verifier: &fakeVerifier{err: s3err.AccessDenied()}, status: 403, code: "AccessDenied", stored: photosJSON, verified: 1},
 		{name: "verifier failing otherwise", req: newRequest("DELETE", "/photos?cors", ""),
 			verifier: &fakeVerifier{err: errors.New("clock unavailable")}, status: 500, code: "InternalError", stored: photosJSON, verified: 1},
 		{name: "no verifier refuses", req: newRequest("DELETE", "/photos?cors", ""),

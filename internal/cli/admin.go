@@ -17,6 +17,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -111,7 +112,7 @@ instance, one a line.
 func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
-		return caddy.ExitCodeFailedStartup, s3cors.ErrInvalidBucketName(bucket)
+		return caddy.ExitCodeFailedStartup, s3err.InvalidBucketName(bucket)
 	}
 	body, err := readConfiguration(s, fl.Arg(1))
 	if err != nil {
@@ -123,7 +124,7 @@ func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 	}
 	headers := make(http.Header)
 	headers.Set("Content-Type", "application/xml")
-	if isJSON(body) {
+	if s3cors.IsJSON(body) {
 		headers.Set("Content-Type", "application/json")
 	}
 	sum := md5.Sum(body)
@@ -140,7 +141,7 @@ func cmdPut(s streams, fl caddycmd.Flags) (int, error) {
 func cmdGet(s streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
-		return caddy.ExitCodeFailedStartup, s3cors.ErrInvalidBucketName(bucket)
+		return caddy.ExitCodeFailedStartup, s3err.InvalidBucketName(bucket)
 	}
 	adminAddr, err := adminAddress(fl)
 	if err != nil {
@@ -170,7 +171,7 @@ func cmdGet(s streams, fl caddycmd.Flags) (int, error) {
 func cmdDelete(_ streams, fl caddycmd.Flags) (int, error) {
 	bucket := fl.Arg(0)
 	if bucket == "" {
-		return caddy.ExitCodeFailedStartup, s3cors.ErrInvalidBucketName(bucket)
+		return caddy.ExitCodeFailedStartup, s3err.InvalidBucketName(bucket)
 	}
 	adminAddr, err := adminAddress(fl)
 	if err != nil {
@@ -228,7 +229,7 @@ func adminAddress(fl caddycmd.Flags) (string, error) {
 
 // adminRequest sends a request to the admin API with
 // caddycmd.AdminAPIRequest, and turns an error answer into an error: an
-// *s3cors.Error for S3's error document, an *apiError otherwise.
+// *s3err.Error for S3's error document, an *apiError otherwise.
 func adminRequest(adminAddr, method, uri string, headers http.Header, body io.Reader) (*http.Response, error) {
 	resp, err := caddycmd.AdminAPIRequest(adminAddr, method, uri, headers, body)
 	if err == nil {
@@ -246,8 +247,8 @@ func adminRequest(adminAddr, method, uri string, headers http.Header, body io.Re
 	if convErr != nil {
 		return nil, fmt.Errorf("admin API at %s: %v", adminAddr, err)
 	}
-	if s3err := parseErrorDocument(status, []byte(respBody)); s3err != nil {
-		return nil, s3err
+	if docErr := parseErrorDocument(status, []byte(respBody)); docErr != nil {
+		return nil, docErr
 	}
 	return nil, &apiError{Status: status, Method: method, URI: uri, Message: caddyErrorMessage(respBody)}
 }
@@ -286,7 +287,7 @@ func caddyErrorMessage(body string) string {
 
 // parseErrorDocument parses S3's XML error document; nil when body is not
 // one. The RequestId and HostId elements are left out.
-func parseErrorDocument(status int, body []byte) *s3cors.Error {
+func parseErrorDocument(status int, body []byte) *s3err.Error {
 	var doc struct {
 		XMLName xml.Name `xml:"Error"`
 		Code    string   `xml:"Code"`
@@ -299,12 +300,12 @@ func parseErrorDocument(status int, body []byte) *s3cors.Error {
 	if err := xml.Unmarshal(body, &doc); err != nil || doc.Code == "" {
 		return nil
 	}
-	e := &s3cors.Error{Status: status, Code: doc.Code, Message: doc.Message}
+	e := &s3err.Error{Status: status, Code: doc.Code, Message: doc.Message}
 	for _, x := range doc.Extra {
 		if x.XMLName.Local == "RequestId" || x.XMLName.Local == "HostId" {
 			continue
 		}
-		e.Fields = append(e.Fields, s3cors.Field{Name: x.XMLName.Local, Value: x.Value})
+		e.Fields = append(e.Fields, s3err.Field{Name: x.XMLName.Local, Value: x.Value})
 	}
 	return e
 }

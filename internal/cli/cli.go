@@ -13,13 +13,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 // Command returns the `caddy s3-cors` command and its subcommands, for
@@ -27,7 +27,7 @@ import (
 func Command() caddycmd.Command {
 	return caddycmd.Command{
 		Name:  "s3-cors",
-		Usage: "put|get|delete|list|validate|explain [<args>]",
+		Usage: "put|get|delete|list|validate|explain|page [<args>]",
 		Short: "Manages and explains the S3 bucket CORS configurations",
 		Long: `
 Manages the per-bucket CORS configurations of the s3_cors module, which
@@ -38,6 +38,9 @@ instance through its admin API (the /s3_cors/ endpoints), which must be
 enabled and accessible. The address of the admin API is taken from the
 --address flag, or from the given --config file (with --adapter), or is
 the default, as 'caddy reload' and 'caddy stop' do.
+
+The page subcommand opens the operator page of the running instance
+(GET /s3_cors/ on its admin API) to a browser on this machine.
 
 The validate subcommand checks a configuration file locally, exactly as
 S3 would check the body of a PutBucketCors request. The explain subcommand
@@ -58,7 +61,7 @@ the command exits with a non-zero status.
 				return cmd.Help()
 			}
 			cmd.AddCommand(putCommand(), getCommand(), deleteCommand(), listCommand(),
-				validateCommand(), explainCommand())
+				validateCommand(), explainCommand(), pageCommand())
 		},
 	}
 }
@@ -100,16 +103,16 @@ func runE(f commandFunc) func(*cobra.Command, []string) error {
 // "Code: Message", then its HTTP status and extra elements, one a line;
 // anything else as "Error: " and the message.
 func printError(w io.Writer, err error) {
-	var s3err *s3cors.Error
-	if !errors.As(err, &s3err) {
+	var docErr *s3err.Error
+	if !errors.As(err, &docErr) {
 		fmt.Fprintf(w, "Error: %v\n", err)
 		return
 	}
-	fmt.Fprintf(w, "%s: %s\n", s3err.Code, s3err.Message)
-	if s3err.Status != 0 {
-		fmt.Fprintf(w, "  HTTP status: %d %s\n", s3err.Status, http.StatusText(s3err.Status))
+	fmt.Fprintf(w, "%s: %s\n", docErr.Code, docErr.Message)
+	if docErr.Status != 0 {
+		fmt.Fprintf(w, "  HTTP status: %d %s\n", docErr.Status, http.StatusText(docErr.Status))
 	}
-	for _, f := range s3err.Fields {
+	for _, f := range docErr.Fields {
 		fmt.Fprintf(w, "  %s: %s\n", f.Name, f.Value)
 	}
 }
@@ -126,30 +129,15 @@ func readConfiguration(s streams, file string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	body, err := s3cors.ReadBody(r)
+	body, err := putcors.ReadBody(r)
 	if err != nil {
-		var s3err *s3cors.Error
-		if errors.As(err, &s3err) {
+		var docErr *s3err.Error
+		if errors.As(err, &docErr) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
 	return body, nil
-}
-
-// isJSON tells the aws cli JSON shape from the PutBucketCors XML by the
-// first non-space byte: `{` (or the `[` of the console's bare rule list).
-func isJSON(body []byte) bool {
-	trimmed := strings.TrimLeft(string(body), " \t\r\n")
-	return strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")
-}
-
-// parseConfiguration parses body as JSON or XML, as isJSON tells.
-func parseConfiguration(body []byte) (*s3cors.Configuration, error) {
-	if isJSON(body) {
-		return s3cors.ParseJSON(body)
-	}
-	return s3cors.ParseXML(body)
 }
 
 // writeBody writes b to w, with a final newline for the terminal.

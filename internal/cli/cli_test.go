@@ -59,7 +59,7 @@ func readFile(t *testing.T, name string) string {
 // file, as the commands print it.
 func normalized(t *testing.T, name string, asJSON bool) string {
 	t.Helper()
-	cfg, err := parseConfiguration([]byte(readFile(t, name)))
+	cfg, err := s3cors.Parse([]byte(readFile(t, name)))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -121,7 +121,7 @@ func TestCommand(t *testing.T) {
 			t.Errorf("subcommand %s lacks Short, Long or RunE", sub.Name())
 		}
 	}
-	want := []string{"delete", "explain", "get", "list", "put", "validate"}
+	want := []string{"delete", "explain", "get", "list", "page", "put", "validate"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("subcommands = %v, want %v", names, want)
 	}

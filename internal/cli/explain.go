@@ -13,6 +13,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -103,7 +104,7 @@ func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
-	cfg, err := parseConfiguration(body)
+	cfg, err := s3cors.Parse(body)
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
@@ -141,7 +142,7 @@ func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 // explainRemote asks the running instance to explain req.
 func explainRemote(s streams, fl caddycmd.Flags, req explainRequest) (int, error) {
 	if req.Bucket == "" {
-		return caddy.ExitCodeFailedStartup, s3cors.ErrInvalidBucketName(req.Bucket)
+		return caddy.ExitCodeFailedStartup, s3err.InvalidBucketName(req.Bucket)
 	}
 	adminAddr, err := caddycmd.DetermineAdminAPIAddress(fl.String("address"), nil, "", "")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -38,7 +39,7 @@ func newFakeAdmin(t *testing.T, unix bool, configs map[string]string) (*fakeAdmi
 	t.Helper()
 	f := &fakeAdmin{configs: map[string]*s3cors.Configuration{}}
 	for bucket, body := range configs {
-		cfg, err := parseConfiguration([]byte(body))
+		cfg, err := s3cors.Parse([]byte(body))
 		if err != nil {
 			t.Fatalf("seeding bucket %s: %v", bucket, err)
 		}
@@ -109,7 +110,7 @@ func (f *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		cfg, ok := f.configs[req.Bucket]
 		if !ok {
-			s3cors.ErrNoSuchCORSConfiguration(req.Bucket).WriteTo(w)
+			s3err.NoSuchCORSConfiguration(req.Bucket).WriteTo(w)
 			return
 		}
 		er := httptest.NewRequest(req.Method, "/"+req.Bucket+req.Path, nil)
@@ -148,14 +149,14 @@ func (f *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				cfg, err = s3cors.ParseXML(body)
 			}
 			if err != nil {
-				err.(*s3cors.Error).WriteTo(w)
+				err.(*s3err.Error).WriteTo(w)
 				return
 			}
 			f.configs[bucket] = cfg
 		case http.MethodGet:
 			cfg, ok := f.configs[bucket]
 			if !ok {
-				s3cors.ErrNoSuchCORSConfiguration(bucket).WriteTo(w)
+				s3err.NoSuchCORSConfiguration(bucket).WriteTo(w)
 				return
 			}
 			if r.Header.Get("Accept") == "application/json" {
@@ -169,7 +170,7 @@ func (f *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(f.configs, bucket)
 			w.WriteHeader(http.StatusNoContent)
 		default:
-			s3cors.ErrMethodNotAllowed(r.Method, "BUCKET").WriteTo(w)
+			s3err.MethodNotAllowed(r.Method, "BUCKET").WriteTo(w)
 		}
 
 	default:

@@ -6,6 +6,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // validateCommand is `caddy s3-cors validate`, local only.
@@ -40,7 +42,7 @@ func cmdValidate(s streams, fl caddycmd.Flags) (int, error) {
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
-	cfg, err := parseConfiguration(body)
+	cfg, err := s3cors.Parse(body)
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -37,9 +39,9 @@ func (s *cliServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.records = append(s.records, cliRecord{method: r.Method, query: r.URL.RawQuery, header: r.Header.Clone(), res: res, err: err})
-	var s3err *s3cors.Error
-	if errors.As(err, &s3err) {
-		s3err.WriteTo(w)
+	var docErr *s3err.Error
+	if errors.As(err, &docErr) {
+		docErr.WriteTo(w)
 		return
 	}
 	if err != nil {
@@ -52,10 +54,10 @@ func (s *cliServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range res.Trailer {
 			h[k] = v
 		}
-		cfg, err := s3cors.DecodePut(h, res.Body, s3cors.PutOptions{RequireIntegrity: true})
+		cfg, err := putcors.Decode(h, res.Body, putcors.Options{RequireIntegrity: true})
 		if err != nil {
-			if errors.As(err, &s3err) {
-				s3err.WriteTo(w)
+			if errors.As(err, &docErr) {
+				docErr.WriteTo(w)
 				return
 			}
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -64,7 +66,7 @@ func (s *cliServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stored = cfg.XML()
 	case http.MethodGet:
 		if s.stored == nil {
-			s3cors.ErrNoSuchCORSConfiguration("photos").WriteTo(w)
+			s3err.NoSuchCORSConfiguration("photos").WriteTo(w)
 			return
 		}
 		w.Header().Set("Content-Type", "application/xml")
@@ -170,8 +172,8 @@ func TestAWSCLI(t *testing.T) {
 				if err == nil || !strings.Contains(out, "SignatureDoesNotMatch") {
 					t.Fatalf("aws: %v %s", err, out)
 				}
-				var s3err *s3cors.Error
-				if !errors.As(rec.err, &s3err) || s3err.Code != "SignatureDoesNotMatch" {
+				var docErr *s3err.Error
+				if !errors.As(rec.err, &docErr) || docErr.Code != "SignatureDoesNotMatch" {
 					t.Fatalf("verify: %v", rec.err)
 				}
 			}},

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 const (
@@ -66,7 +68,7 @@ func (c *chunkReader) decode(r *http.Request, limit int64, res *Result) error {
 	for {
 		line, err := readLine(br)
 		if errors.Is(err, io.EOF) {
-			return errIncompleteBody()
+			return s3err.IncompleteBody()
 		}
 		if err != nil {
 			return err
@@ -76,7 +78,7 @@ func (c *chunkReader) decode(r *http.Request, limit int64, res *Result) error {
 			return serr
 		}
 		if size > declared-total {
-			return errIncompleteBody()
+			return s3err.IncompleteBody()
 		}
 		if size == 0 {
 			if c.signed() {
@@ -111,7 +113,7 @@ func (c *chunkReader) decode(r *http.Request, limit int64, res *Result) error {
 		total += size
 	}
 	if total != declared {
-		return errIncompleteBody()
+		return s3err.IncompleteBody()
 	}
 	res.Body = body
 	if c.trailer() {
@@ -127,7 +129,7 @@ func (c *chunkReader) decode(r *http.Request, limit int64, res *Result) error {
 		return err
 	}
 	if line != "" {
-		return errIncompleteBody()
+		return s3err.IncompleteBody()
 	}
 	return nil
 }
@@ -137,17 +139,17 @@ func (c *chunkReader) decode(r *http.Request, limit int64, res *Result) error {
 func (c *chunkReader) parseChunkHeader(line string) (int64, string, error) {
 	sizeHex, ext, hasExt := strings.Cut(line, ";")
 	if sizeHex == "" || len(sizeHex) > 16 {
-		return 0, "", errIncompleteBody()
+		return 0, "", s3err.IncompleteBody()
 	}
 	size, err := strconv.ParseInt(sizeHex, 16, 64)
 	if err != nil || size < 0 || strings.HasPrefix(sizeHex, "+") || strings.HasPrefix(sizeHex, "-") {
-		return 0, "", errIncompleteBody()
+		return 0, "", s3err.IncompleteBody()
 	}
 	if !c.signed() {
 		return size, "", nil
 	}
 	if !hasExt || !strings.HasPrefix(";"+ext, chunkSignature) {
-		return 0, "", errIncompleteBody()
+		return 0, "", s3err.IncompleteBody()
 	}
 	return size, ext[len(chunkSignature)-1:], nil
 }
@@ -185,7 +187,7 @@ func (c *chunkReader) readTrailer(r *http.Request, br *bufio.Reader, res *Result
 			break // the final CRLF is missing: accepted
 		}
 		if errors.Is(err, io.EOF) {
-			return errIncompleteBody()
+			return s3err.IncompleteBody()
 		}
 		if err != nil {
 			return err
@@ -242,12 +244,12 @@ func readLine(br *bufio.Reader) (string, error) {
 	case errors.Is(err, io.EOF) && len(b) == 0:
 		return "", io.EOF
 	case errors.Is(err, io.EOF), errors.Is(err, bufio.ErrBufferFull):
-		return "", errIncompleteBody()
+		return "", s3err.IncompleteBody()
 	default:
 		return "", fmt.Errorf("sigv4: read body: %w", err)
 	}
 	if len(b) < 2 || b[len(b)-2] != '\r' {
-		return "", errIncompleteBody()
+		return "", s3err.IncompleteBody()
 	}
 	return string(b[:len(b)-2]), nil
 }
@@ -258,7 +260,7 @@ func readCRLF(br *bufio.Reader) error {
 		return bodyError(err)
 	}
 	if crlf != [2]byte{'\r', '\n'} {
-		return errIncompleteBody()
+		return s3err.IncompleteBody()
 	}
 	return nil
 }
@@ -266,7 +268,7 @@ func readCRLF(br *bufio.Reader) error {
 // bodyError turns a premature end of the body into IncompleteBody.
 func bodyError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errIncompleteBody()
+		return s3err.IncompleteBody()
 	}
 	return fmt.Errorf("sigv4: read body: %w", err)
 }

@@ -7,7 +7,7 @@
 // presigned query parameters, then reads the body, at most a limit given by
 // the caller, decoding aws-chunked bodies and checking the payload hash,
 // every chunk signature and the trailer signature. Every failure is an
-// *s3cors.Error with S3's status, code, message and extra elements.
+// *s3err.Error with S3's status, code, message and extra elements.
 //
 // The package is pure: no Caddy import, no global state; the clock is the
 // Options.Now seam.

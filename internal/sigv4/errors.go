@@ -6,12 +6,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
-// The S3 messages, byte for byte where S3's text is known.
+// The messages of the signature errors, byte for byte where S3's text is
+// known (the codes: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList;
+// the checks: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html).
+// The errors other packages answer too are internal/s3err's.
 const (
-	msgAccessDenied       = "Access Denied"
 	msgInvalidAccessKeyID = "The AWS Access Key Id you provided does not exist in our records."
 	msgSignatureMismatch  = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 	msgTooSkewed          = "The difference between the request time and the current time is too large."
@@ -27,7 +29,6 @@ const (
 	msgOneMechanism       = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"
 	msgUnsupportedType    = "Unsupported Authorization Type"
 	msgOneSpace           = "Authorization header is invalid -- one and only one ' ' (space) required."
-	msgIncompleteBody     = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 	msgMissingLength      = "You must provide the Content-Length HTTP header."
 	msgMalformedTrailer   = "The request contained trailing data that was not well-formed or did not conform to our published schema."
 
@@ -47,24 +48,16 @@ const (
 	serverTimeFormat = "2006-01-02T15:04:05Z"
 )
 
-func newError(status int, code, msg string, fields ...s3cors.Field) *s3cors.Error {
-	return &s3cors.Error{Status: status, Code: code, Message: msg, Fields: fields}
-}
-
-func errAccessDenied() *s3cors.Error {
-	return newError(http.StatusForbidden, "AccessDenied", msgAccessDenied)
-}
-
-func errInvalidAccessKeyID(accessKey string) *s3cors.Error {
-	return newError(http.StatusForbidden, "InvalidAccessKeyId", msgInvalidAccessKeyID,
-		s3cors.Field{Name: "AWSAccessKeyId", Value: accessKey})
+func errInvalidAccessKeyID(accessKey string) *s3err.Error {
+	return s3err.New(http.StatusForbidden, "InvalidAccessKeyId", msgInvalidAccessKeyID,
+		s3err.Field{Name: "AWSAccessKeyId", Value: accessKey})
 }
 
 // errSignatureMismatch is S3's SignatureDoesNotMatch with the diagnostic
 // elements S3 sends: the string to sign and the canonical request, as text
 // and as space-separated hexadecimal bytes.
-func errSignatureMismatch(accessKey, stringToSign, provided, canonicalRequest string) *s3cors.Error {
-	fields := []s3cors.Field{
+func errSignatureMismatch(accessKey, stringToSign, provided, canonicalRequest string) *s3err.Error {
+	fields := []s3err.Field{
 		{Name: "AWSAccessKeyId", Value: accessKey},
 		{Name: "StringToSign", Value: stringToSign},
 		{Name: "SignatureProvided", Value: provided},
@@ -72,92 +65,88 @@ func errSignatureMismatch(accessKey, stringToSign, provided, canonicalRequest st
 	}
 	if canonicalRequest != "" {
 		fields = append(fields,
-			s3cors.Field{Name: "CanonicalRequest", Value: canonicalRequest},
-			s3cors.Field{Name: "CanonicalRequestBytes", Value: hexBytes(canonicalRequest)})
+			s3err.Field{Name: "CanonicalRequest", Value: canonicalRequest},
+			s3err.Field{Name: "CanonicalRequestBytes", Value: hexBytes(canonicalRequest)})
 	}
-	return newError(http.StatusForbidden, "SignatureDoesNotMatch", msgSignatureMismatch, fields...)
+	return s3err.New(http.StatusForbidden, "SignatureDoesNotMatch", msgSignatureMismatch, fields...)
 }
 
-func errTooSkewed(requestTime string, now time.Time) *s3cors.Error {
-	return newError(http.StatusForbidden, "RequestTimeTooSkewed", msgTooSkewed,
-		s3cors.Field{Name: "RequestTime", Value: requestTime},
-		s3cors.Field{Name: "ServerTime", Value: now.UTC().Format(serverTimeFormat)},
-		s3cors.Field{Name: "MaxAllowedSkewMilliseconds", Value: strconv.FormatInt(MaxSkew.Milliseconds(), 10)})
+func errTooSkewed(requestTime string, now time.Time) *s3err.Error {
+	return s3err.New(http.StatusForbidden, "RequestTimeTooSkewed", msgTooSkewed,
+		s3err.Field{Name: "RequestTime", Value: requestTime},
+		s3err.Field{Name: "ServerTime", Value: now.UTC().Format(serverTimeFormat)},
+		s3err.Field{Name: "MaxAllowedSkewMilliseconds", Value: strconv.FormatInt(MaxSkew.Milliseconds(), 10)})
 }
 
-func errExpired(expires int64, expiresAt, now time.Time) *s3cors.Error {
-	return newError(http.StatusForbidden, "AccessDenied", msgExpired,
-		s3cors.Field{Name: "X-Amz-Expires", Value: strconv.FormatInt(expires, 10)},
-		s3cors.Field{Name: "Expires", Value: expiresAt.UTC().Format(serverTimeFormat)},
-		s3cors.Field{Name: "ServerTime", Value: now.UTC().Format(serverTimeFormat)})
+func errExpired(expires int64, expiresAt, now time.Time) *s3err.Error {
+	return s3err.New(http.StatusForbidden, "AccessDenied", msgExpired,
+		s3err.Field{Name: "X-Amz-Expires", Value: strconv.FormatInt(expires, 10)},
+		s3err.Field{Name: "Expires", Value: expiresAt.UTC().Format(serverTimeFormat)},
+		s3err.Field{Name: "ServerTime", Value: now.UTC().Format(serverTimeFormat)})
 }
 
-func errNotYetValid() *s3cors.Error {
-	return newError(http.StatusForbidden, "AccessDenied", msgNotYetValid)
+func errNotYetValid() *s3err.Error {
+	return s3err.New(http.StatusForbidden, "AccessDenied", msgNotYetValid)
 }
 
-func errMissingDate() *s3cors.Error {
-	return newError(http.StatusForbidden, "AccessDenied", msgMissingDate)
+func errMissingDate() *s3err.Error {
+	return s3err.New(http.StatusForbidden, "AccessDenied", msgMissingDate)
 }
 
-func errHeadersNotSigned(names []string) *s3cors.Error {
-	return newError(http.StatusForbidden, "AccessDenied", msgHeadersNotSigned,
-		s3cors.Field{Name: "HeadersNotSigned", Value: strings.Join(names, ", ")})
+func errHeadersNotSigned(names []string) *s3err.Error {
+	return s3err.New(http.StatusForbidden, "AccessDenied", msgHeadersNotSigned,
+		s3err.Field{Name: "HeadersNotSigned", Value: strings.Join(names, ", ")})
 }
 
-func errSHA256Mismatch(client, computed string) *s3cors.Error {
-	return newError(http.StatusBadRequest, "XAmzContentSHA256Mismatch", msgSHA256Mismatch,
-		s3cors.Field{Name: "ClientComputedContentSHA256", Value: client},
-		s3cors.Field{Name: "S3ComputedContentSHA256", Value: computed})
+func errSHA256Mismatch(client, computed string) *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "XAmzContentSHA256Mismatch", msgSHA256Mismatch,
+		s3err.Field{Name: "ClientComputedContentSHA256", Value: client},
+		s3err.Field{Name: "S3ComputedContentSHA256", Value: computed})
 }
 
-func errMissingSHA256() *s3cors.Error {
-	return newError(http.StatusBadRequest, "InvalidRequest", msgMissingSHA256)
+func errMissingSHA256() *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "InvalidRequest", msgMissingSHA256)
 }
 
-func errInvalidArgument(msg, name, value string) *s3cors.Error {
-	return newError(http.StatusBadRequest, "InvalidArgument", msg,
-		s3cors.Field{Name: "ArgumentName", Value: name},
-		s3cors.Field{Name: "ArgumentValue", Value: value})
+func errInvalidArgument(msg, name, value string) *s3err.Error {
+	return s3err.InvalidArgument(msg,
+		s3err.Field{Name: "ArgumentName", Value: name},
+		s3err.Field{Name: "ArgumentValue", Value: value})
 }
 
-func errBadSHA256(value string) *s3cors.Error {
+func errBadSHA256(value string) *s3err.Error {
 	return errInvalidArgument(msgBadSHA256, "x-amz-content-sha256", value)
 }
 
-func errNotImplemented(header string) *s3cors.Error {
-	return newError(http.StatusNotImplemented, "NotImplemented", msgNotImplemented,
-		s3cors.Field{Name: "Header", Value: header})
+func errNotImplemented(header string) *s3err.Error {
+	return s3err.New(http.StatusNotImplemented, "NotImplemented", msgNotImplemented,
+		s3err.Field{Name: "Header", Value: header})
 }
 
-func errUnsupportedMechanism() *s3cors.Error {
-	return newError(http.StatusBadRequest, "InvalidRequest", msgUnsupportedMech)
+func errUnsupportedMechanism() *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "InvalidRequest", msgUnsupportedMech)
 }
 
-func errOneMechanism() *s3cors.Error {
-	return newError(http.StatusBadRequest, "InvalidArgument", msgOneMechanism)
+func errOneMechanism() *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "InvalidArgument", msgOneMechanism)
 }
 
 // errMalformed is AuthorizationHeaderMalformed with S3's common prefix.
-func errMalformed(detail string, fields ...s3cors.Field) *s3cors.Error {
-	return newError(http.StatusBadRequest, "AuthorizationHeaderMalformed", malformedPrefix+detail, fields...)
+func errMalformed(detail string, fields ...s3err.Field) *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "AuthorizationHeaderMalformed", malformedPrefix+detail, fields...)
 }
 
 // errQuery is AuthorizationQueryParametersError.
-func errQuery(msg string, fields ...s3cors.Field) *s3cors.Error {
-	return newError(http.StatusBadRequest, "AuthorizationQueryParametersError", msg, fields...)
+func errQuery(msg string, fields ...s3err.Field) *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "AuthorizationQueryParametersError", msg, fields...)
 }
 
-func errIncompleteBody() *s3cors.Error {
-	return newError(http.StatusBadRequest, "IncompleteBody", msgIncompleteBody)
+func errMissingContentLength() *s3err.Error {
+	return s3err.New(http.StatusLengthRequired, "MissingContentLength", msgMissingLength)
 }
 
-func errMissingContentLength() *s3cors.Error {
-	return newError(http.StatusLengthRequired, "MissingContentLength", msgMissingLength)
-}
-
-func errMalformedTrailer() *s3cors.Error {
-	return newError(http.StatusBadRequest, "MalformedTrailerError", msgMalformedTrailer)
+func errMalformedTrailer() *s3err.Error {
+	return s3err.New(http.StatusBadRequest, "MalformedTrailerError", msgMalformedTrailer)
 }
 
 // hexBytes writes s as S3 does in StringToSignBytes: two lower-case hex

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 // fuzzLimit is the body limit of the fuzz target.
@@ -79,8 +79,8 @@ func FuzzVerify(f *testing.F) {
 		r := fuzzRequest(t, authz, rawQuery, body, mode, declared)
 		res, err := v.Verify(r, fuzzLimit)
 		if err != nil {
-			var s3err *s3cors.Error
-			if !errors.As(err, &s3err) || s3err.Status < 400 || s3err.Code == "" || s3err.Message == "" {
+			var docErr *s3err.Error
+			if !errors.As(err, &docErr) || docErr.Status < 400 || docErr.Code == "" || docErr.Message == "" {
 				t.Fatalf("error %v (%T) is not an S3 error document", err, err)
 			}
 			return

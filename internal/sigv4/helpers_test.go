@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 const (
@@ -146,22 +146,22 @@ func sdkPresign(t testing.TB, c clientRequest, expires string, at time.Time, cre
 
 // wantError checks that err is the S3 error with the given status and code,
 // and, when msg is not empty, message.
-func wantError(t testing.TB, err error, status int, code, msg string) *s3cors.Error {
+func wantError(t testing.TB, err error, status int, code, msg string) *s3err.Error {
 	t.Helper()
-	var s3err *s3cors.Error
-	if !errors.As(err, &s3err) {
-		t.Fatalf("error = %v (%T), want *s3cors.Error %s", err, err, code)
+	var docErr *s3err.Error
+	if !errors.As(err, &docErr) {
+		t.Fatalf("error = %v (%T), want *s3err.Error %s", err, err, code)
 	}
-	if s3err.Status != status || s3err.Code != code {
-		t.Fatalf("error = %d %s %q, want %d %s", s3err.Status, s3err.Code, s3err.Message, status, code)
+	if docErr.Status != status || docErr.Code != code {
+		t.Fatalf("error = %d %s %q, want %d %s", docErr.Status, docErr.Code, docErr.Message, status, code)
 	}
-	if msg != "" && s3err.Message != msg {
-		t.Fatalf("message = %q, want %q", s3err.Message, msg)
+	if msg != "" && docErr.Message != msg {
+		t.Fatalf("message = %q, want %q", docErr.Message, msg)
 	}
-	return s3err
+	return docErr
 }
 
-func field(t testing.TB, e *s3cors.Error, name string) string {
+func field(t testing.TB, e *s3err.Error, name string) string {
 	t.Helper()
 	v, ok := e.Field(name)
 	if !ok {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 const (
@@ -131,7 +131,7 @@ type Result struct {
 // aws-chunked decoding), verifying the payload hash or the chunk and
 // trailer signatures. It does not close r.Body.
 //
-// Every failure is an *s3cors.Error carrying S3's code, message, status
+// Every failure is an *s3err.Error carrying S3's code, message, status
 // and extra elements, except a failure to read the body, which is returned
 // wrapped as it is.
 func (v *Verifier) Verify(r *http.Request, limit int64) (*Result, error) {
@@ -162,7 +162,7 @@ func (v *Verifier) Verify(r *http.Request, limit int64) (*Result, error) {
 	case v2Query:
 		return nil, errUnsupportedMechanism()
 	default:
-		return nil, errAccessDenied()
+		return nil, s3err.AccessDenied()
 	}
 }
 
@@ -221,7 +221,7 @@ type authHeader struct {
 
 // parseAuthorization parses "AWS4-HMAC-SHA256 Credential=...,
 // SignedHeaders=..., Signature=...".
-func parseAuthorization(value string) (authHeader, *s3cors.Error) {
+func parseAuthorization(value string) (authHeader, *s3err.Error) {
 	alg, rest, ok := strings.Cut(value, " ")
 	switch {
 	case alg == "AWS":
@@ -289,7 +289,7 @@ const (
 	payloadUnsignedTrailer
 )
 
-func classifyPayload(value string) (payloadKind, *s3cors.Error) {
+func classifyPayload(value string) (payloadKind, *s3err.Error) {
 	switch value {
 	case UnsignedPayload:
 		return payloadUnsigned, nil
@@ -313,7 +313,7 @@ func classifyPayload(value string) (payloadKind, *s3cors.Error) {
 
 // checkSignedHeaders parses the SignedHeaders list and refuses a request
 // whose Host or x-amz-* headers are not all signed.
-func checkSignedHeaders(r *http.Request, list string) ([]string, *s3cors.Error) {
+func checkSignedHeaders(r *http.Request, list string) ([]string, *s3err.Error) {
 	signed := strings.Split(list, ";")
 	has := func(name string) bool {
 		return slices.ContainsFunc(signed, func(s string) bool { return strings.EqualFold(s, name) })
@@ -339,7 +339,7 @@ func checkSignedHeaders(r *http.Request, list string) ([]string, *s3cors.Error) 
 // candidate and compares the signatures. On failure the error describes the
 // first candidate, as S3 computes it.
 func checkSignature(r *http.Request, key []byte, sc scope, amzDate, query string, signed []string,
-	signedList, payload, provided string) *s3cors.Error {
+	signedList, payload, provided string) *s3err.Error {
 	headers := canonicalHeaders(r, signed)
 	var firstCR, firstSTS string
 	for i, uri := range canonicalURIs(rawPath(r)) {
@@ -363,7 +363,7 @@ func (v *Verifier) verifyHeader(r *http.Request, value string, query []queryPair
 	sc, cerr := v.parseCredential(a.credential)
 	if cerr != nil {
 		if cerr.region != "" {
-			return nil, errMalformed(cerr.detail, s3cors.Field{Name: "Region", Value: cerr.region})
+			return nil, errMalformed(cerr.detail, s3err.Field{Name: "Region", Value: cerr.region})
 		}
 		return nil, errMalformed(cerr.detail)
 	}
@@ -447,7 +447,7 @@ func (v *Verifier) verifyQuery(r *http.Request, query []queryPair, limit int64) 
 	sc, cerr := v.parseCredential(credential)
 	if cerr != nil {
 		if cerr.region != "" {
-			return nil, errQuery(queryCredPrefix+cerr.detail, s3cors.Field{Name: "Region", Value: cerr.region})
+			return nil, errQuery(queryCredPrefix+cerr.detail, s3err.Field{Name: "Region", Value: cerr.region})
 		}
 		return nil, errQuery(queryCredPrefix + cerr.detail)
 	}

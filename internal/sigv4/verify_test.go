@@ -13,7 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/s3cors/caddy-s3cors/s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
 )
 
 func putCORS(body []byte) clientRequest {
@@ -415,7 +416,7 @@ func TestBotocoreRequestShape(t *testing.T) {
 	if !bytes.Equal(res.Body, body) {
 		t.Fatalf("body = %q", res.Body)
 	}
-	if err := s3cors.VerifyIntegrity(r.Header, res.Body); err != nil {
+	if err := putcors.VerifyIntegrity(r.Header, res.Body); err != nil {
 		t.Fatalf("VerifyIntegrity: %v", err)
 	}
 }
@@ -425,8 +426,8 @@ func TestReadErrors(t *testing.T) {
 	r := sdkSign(t, putCORS([]byte(corsXML)), UnsignedPayload, testNow, testCreds, testRegion)
 	r.Body = io.NopCloser(iotest.ErrReader(boom))
 	_, err := newTestVerifier(t, Options{}).Verify(r, 100)
-	var s3err *s3cors.Error
-	if !errors.Is(err, boom) || errors.As(err, &s3err) || !strings.HasPrefix(err.Error(), "sigv4: read body: ") {
+	var docErr *s3err.Error
+	if !errors.Is(err, boom) || errors.As(err, &docErr) || !strings.HasPrefix(err.Error(), "sigv4: read body: ") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,4 +1,21 @@
-package s3cors
+// Package putcors reads a PutBucketCors request as S3 does, for the
+// configuration APIs (the admin routes and the S3 API on the site): the
+// body limit, x-amz-expected-bucket-owner, the integrity headers
+// (Content-MD5, x-amz-checksum-*), then the document, which the CORS
+// engine parses. It is request plumbing, kept out of the engine so that
+// the engine's API is about CORS.
+//
+// S3's rules:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+// (Content-MD5 or x-amz-checksum-* required, x-amz-expected-bucket-owner)
+// and https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+// (the checksum algorithms). Where S3's behaviour is not known:
+//
+//   - A body over 64 KiB is refused with 400 MaxMessageLengthExceeded;
+//     ReadBody reads at most 64 KiB + 1 bytes.
+//   - x-amz-expected-bucket-owner is refused with AccessDenied when no
+//     owner is configured, since the expectation cannot be confirmed.
+package putcors
 
 import (
 	"crypto/md5"
@@ -8,8 +25,20 @@ import (
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
+	"io"
 	"net/http"
 	"strings"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// The messages of the errors in this file, byte for byte as S3 sends them.
+const (
+	msgMissingDigest = "Missing required header for this request: Content-MD5 OR x-amz-checksum-*"
+	msgInvalidDigest = "The Content-MD5 you specified was invalid."
+	msgBadDigest     = "The Content-MD5 you specified did not match what we received."
+	msgInvalidOwner  = "The value of the expected bucket owner parameter must be an AWS Account ID... ["
 )
 
 // crc64NVME is CRC-64/NVME in Go's reflected form, as S3 computes
@@ -33,21 +62,19 @@ var checksumAlgorithms = []struct {
 // VerifyIntegrity checks a PutBucketCors body against its integrity
 // headers, as S3 does: one of Content-MD5 or an x-amz-checksum-* header is
 // required, and every one present must be well formed and match the body.
-func VerifyIntegrity(h http.Header, body []byte) *Error {
+func VerifyIntegrity(h http.Header, body []byte) *s3err.Error {
 	md5Value, hasMD5 := h["Content-Md5"]
 	if hasMD5 {
 		raw, err := base64.StdEncoding.DecodeString(md5Value[0])
 		if err != nil || len(raw) != md5.Size {
-			return &Error{Status: http.StatusBadRequest, Code: "InvalidDigest", Message: msgInvalidDigest,
-				Fields: []Field{{"Content-MD5", md5Value[0]}}}
+			return s3err.New(http.StatusBadRequest, "InvalidDigest", msgInvalidDigest,
+				s3err.Field{Name: "Content-MD5", Value: md5Value[0]})
 		}
 		sum := md5.Sum(body)
 		if string(sum[:]) != string(raw) {
-			return &Error{Status: http.StatusBadRequest, Code: "BadDigest", Message: msgBadDigest,
-				Fields: []Field{
-					{"ExpectedDigest", md5Value[0]},
-					{"CalculatedDigest", base64.StdEncoding.EncodeToString(sum[:])},
-				}}
+			return s3err.New(http.StatusBadRequest, "BadDigest", msgBadDigest,
+				s3err.Field{Name: "ExpectedDigest", Value: md5Value[0]},
+				s3err.Field{Name: "CalculatedDigest", Value: base64.StdEncoding.EncodeToString(sum[:])})
 		}
 	}
 	found := 0
@@ -58,37 +85,26 @@ func VerifyIntegrity(h http.Header, body []byte) *Error {
 		}
 		found++
 		if found > 1 {
-			return errInvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+			return s3err.InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 		}
 		raw, err := base64.StdEncoding.DecodeString(values[0])
 		if err != nil || len(raw) != alg.size {
-			return errInvalidRequest("Value for x-amz-checksum-" + alg.name + " header is invalid.")
+			return s3err.InvalidRequest("Value for x-amz-checksum-" + alg.name + " header is invalid.")
 		}
 		d := alg.new()
 		d.Write(body)
 		if string(d.Sum(nil)) != string(raw) {
-			return &Error{Status: http.StatusBadRequest, Code: "BadDigest",
-				Message: "The " + strings.ToUpper(alg.name) + " you specified did not match the calculated checksum."}
+			return s3err.New(http.StatusBadRequest, "BadDigest",
+				"The "+strings.ToUpper(alg.name)+" you specified did not match the calculated checksum.")
 		}
 	}
 	if sdkAlg := h.Get("X-Amz-Sdk-Checksum-Algorithm"); sdkAlg != "" && found == 0 && h.Get("X-Amz-Trailer") == "" {
-		return errInvalidRequest("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
+		return s3err.InvalidRequest("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
 	}
 	if !hasMD5 && found == 0 {
-		return errInvalidRequest(msgMissingDigest)
+		return s3err.InvalidRequest(msgMissingDigest)
 	}
 	return nil
-}
-
-// ChecksumAlgorithm reports whether name (any case) is an x-amz-checksum-*
-// algorithm S3 verifies, as x-amz-trailer may name one.
-func ChecksumAlgorithm(name string) bool {
-	for _, alg := range checksumAlgorithms {
-		if strings.EqualFold(name, "x-amz-checksum-"+alg.name) {
-			return true
-		}
-	}
-	return false
 }
 
 // capitalize turns "crc32c" into "Crc32c", the canonical header form.
@@ -100,18 +116,17 @@ func capitalize(s string) string {
 // not a 12-digit account id is S3's InvalidBucketOwnerAWSAccountID, and
 // one that is not owner is AccessDenied. With no owner configured, any
 // expectation is refused, since it cannot be confirmed.
-func CheckExpectedOwner(h http.Header, owner string) *Error {
+func CheckExpectedOwner(h http.Header, owner string) *s3err.Error {
 	values, ok := h["X-Amz-Expected-Bucket-Owner"]
 	if !ok {
 		return nil
 	}
 	v := values[0]
 	if !isAccountID(v) {
-		return &Error{Status: http.StatusBadRequest, Code: "InvalidBucketOwnerAWSAccountID",
-			Message: msgInvalidOwner + v + "]"}
+		return s3err.New(http.StatusBadRequest, "InvalidBucketOwnerAWSAccountID", msgInvalidOwner+v+"]")
 	}
 	if v != owner {
-		return ErrAccessDenied()
+		return s3err.AccessDenied()
 	}
 	return nil
 }
@@ -128,8 +143,8 @@ func isAccountID(v string) bool {
 	return true
 }
 
-// PutOptions says how DecodePut treats a PutBucketCors request.
-type PutOptions struct {
+// Options says how Decode treats a PutBucketCors request.
+type Options struct {
 	// Owner is the account id x-amz-expected-bucket-owner is checked against.
 	Owner string
 	// RequireIntegrity refuses a body with neither Content-MD5 nor an
@@ -138,16 +153,16 @@ type PutOptions struct {
 	RequireIntegrity bool
 }
 
-// DecodePut turns a PutBucketCors request into a configuration with S3's
+// Decode turns a PutBucketCors request into a configuration with S3's
 // checks in S3's order: the expected owner, the body size, the integrity
 // headers, then the document itself, as JSON when the Content-Type says
 // so and as XML otherwise.
-func DecodePut(h http.Header, body []byte, opts PutOptions) (*Configuration, error) {
+func Decode(h http.Header, body []byte, opts Options) (*s3cors.Configuration, error) {
 	if err := CheckExpectedOwner(h, opts.Owner); err != nil {
 		return nil, err
 	}
-	if len(body) > MaxBodySize {
-		return nil, ErrTooLarge()
+	if len(body) > s3cors.MaxBodySize {
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
 	}
 	if opts.RequireIntegrity || hasIntegrityHeader(h) {
 		if err := VerifyIntegrity(h, body); err != nil {
@@ -155,9 +170,22 @@ func DecodePut(h http.Header, body []byte, opts PutOptions) (*Configuration, err
 		}
 	}
 	if isJSON(h.Get("Content-Type")) {
-		return ParseJSON(body)
+		return s3cors.ParseJSON(body)
 	}
-	return ParseXML(body)
+	return s3cors.ParseXML(body)
+}
+
+// ReadBody reads a PutBucketCors body from r, reading no more than
+// s3cors.MaxBodySize+1 bytes, and answers s3err.TooLarge for a longer one.
+func ReadBody(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, s3cors.MaxBodySize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > s3cors.MaxBodySize {
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
+	}
+	return body, nil
 }
 
 func hasIntegrityHeader(h http.Header) bool {

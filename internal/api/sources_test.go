@@ -1,0 +1,226 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// staticMem is a memConfigs that also knows handlers' static sets, as the
+// Caddy app does.
+type staticMem struct {
+	*memConfigs
+	sets []StaticSet
+}
+
+func (s *staticMem) StaticSets() []StaticSet { return s.sets }
+
+const (
+	staticJSON  = `{"CORSRules":[{"ID":"assets","AllowedOrigins":["https://www.example.com"],"AllowedMethods":["GET","HEAD"],"ExposeHeaders":["ETag"],"MaxAgeSeconds":600}]}`
+	defaultJSON = `{"CORSRules":[{"AllowedOrigins":["https://any.example.com"],"AllowedMethods":["GET"]}]}`
+	hostileName = `<img src=x onerror=alert(1)>`
+)
+
+// newStaticAdmin serves run-time configurations photos and shadowed, and
+// two handlers: 0 with static assets, shadowed and a hostile name and a
+// default, 1 with a static only-one.
+func newStaticAdmin(t *testing.T) (*Admin, *staticMem) {
+	t.Helper()
+	m := &staticMem{memConfigs: newMem(t, map[string]string{"photos": photosJSON, "shadowed": otherXML})}
+	m.sets = []StaticSet{
+		{Buckets: map[string]*s3cors.Configuration{
+			"assets":    mustConfig(t, staticJSON),
+			"shadowed":  mustConfig(t, staticJSON),
+			hostileName: mustConfig(t, staticJSON),
+		}, Default: mustConfig(t, defaultJSON)},
+		{Buckets: map[string]*s3cors.Configuration{"only-one": mustConfig(t, staticJSON)}},
+	}
+	return &Admin{Lookup: func() Configs { return m }}, m
+}
+
+func TestAdminSourceList(t *testing.T) {
+	a, _ := newStaticAdmin(t)
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, newRequest("GET", "/s3_cors/sources", ""))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	checkIDs(t, rec.Header())
+	var got SourceList
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []BucketSource{
+		{Bucket: hostileName, Source: SourceStatic, Rules: 1},
+		{Bucket: "assets", Source: SourceStatic, Rules: 1},
+		{Bucket: "only-one", Source: SourceStatic, Rules: 1},
+		{Bucket: "photos", Source: SourceRuntime, Rules: 1},
+		{Bucket: "shadowed", Source: SourceRuntime, Rules: 1, Overrides: true},
+	}
+	if !reflect.DeepEqual(got.Buckets, want) {
+		t.Errorf("buckets\n got %+v\nwant %+v", got.Buckets, want)
+	}
+	if got.Handlers != 2 || len(got.Defaults) != 1 || *got.Defaults[0].Handler != 0 || got.Defaults[0].Source != SourceDefault {
+		t.Errorf("handlers %d, defaults %+v", got.Handlers, got.Defaults)
+	}
+	if cfg, err := s3cors.ParseJSON(got.Defaults[0].Configuration); err != nil || !cfg.Equal(mustConfig(t, defaultJSON)) {
+		t.Errorf("default configuration %s: %v", got.Defaults[0].Configuration, err)
+	}
+}
+
+func TestAdminSourceListRuntimeOnly(t *testing.T) {
+	m := newMem(t, map[string]string{"photos": photosJSON})
+	rec := httptest.NewRecorder()
+	newAdmin(m, nil).ServeHTTP(rec, newRequest("GET", "/s3_cors/sources/", ""))
+	if rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	const want = `{"buckets":[{"bucket":"photos","source":"runtime","rules":1}],"defaults":[],"handlers":0}` + "\n"
+	if rec.Body.String() != want {
+		t.Errorf("got  %s\nwant %s", rec.Body, want)
+	}
+}
+
+func TestAdminBucketSources(t *testing.T) {
+	zero, one := 0, 1
+	type layer struct {
+		source  string
+		handler *int
+		active  bool
+		doc     string
+	}
+	tests := []struct {
+		name   string
+		bucket string
+		status int
+		code   string
+		source string
+		want   []layer
+	}{
+		{name: "run time", bucket: "photos", status: 200, source: SourceRuntime, want: []layer{
+			{SourceRuntime, nil, true, photosJSON}, {SourceDefault, &zero, false, defaultJSON}}},
+		{name: "run time over static", bucket: "shadowed", status: 200, source: SourceRuntime, want: []layer{
+			{SourceRuntime, nil, true, otherXML}, {SourceStatic, &zero, false, staticJSON}, {SourceDefault, &zero, false, defaultJSON}}},
+		{name: "static", bucket: "assets", status: 200, source: SourceStatic, want: []layer{
+			{SourceStatic, &zero, true, staticJSON}, {SourceDefault, &zero, false, defaultJSON}}},
+		{name: "static on the second handler", bucket: "only-one", status: 200, source: SourceDefault, want: []layer{
+			{SourceDefault, &zero, true, defaultJSON}, {SourceStatic, &one, true, staticJSON}}},
+		{name: "default", bucket: "nothing-here", status: 200, source: SourceDefault, want: []layer{
+			{SourceDefault, &zero, true, defaultJSON}}},
+		{name: "static name that is no S3 name", bucket: hostileName, status: 200, source: SourceStatic, want: []layer{
+			{SourceStatic, &zero, true, staticJSON}, {SourceDefault, &zero, false, defaultJSON}}},
+		{name: "invalid name", bucket: "..%2F..%2Fx", status: 400, code: "InvalidBucketName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, m := newStaticAdmin(t)
+			before := m.callCount()
+			rec := httptest.NewRecorder()
+			req := newRequest("GET", "/s3_cors/sources/x", "")
+			req.URL.Path = "/s3_cors/sources/" + tt.bucket // as Go's router hands it over, decoded
+			if tt.bucket == "..%2F..%2Fx" {
+				req.URL.Path = "/s3_cors/sources/../../x"
+			}
+			a.ServeHTTP(rec, req)
+			if tt.code != "" {
+				checkError(t, rec, tt.status, tt.code, nil)
+				if m.lastSeen != "" && m.callCount() != before {
+					t.Errorf("an invalid name reached Configs: %q", m.lastSeen)
+				}
+				return
+			}
+			if rec.Code != tt.status {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			var got BucketSources
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Bucket != tt.bucket || got.Source != tt.source || len(got.Configurations) != len(tt.want) {
+				t.Fatalf("got %+v", got)
+			}
+			for i, w := range tt.want {
+				g := got.Configurations[i]
+				if g.Source != w.source || !reflect.DeepEqual(g.Handler, w.handler) || g.Active != w.active {
+					t.Errorf("configuration %d: %s handler %v active %v, want %s %v %v", i, g.Source, g.Handler, g.Active, w.source, w.handler, w.active)
+				}
+				cfg, err := s3cors.ParseJSON(g.Configuration)
+				if err != nil || !cfg.Equal(mustConfig(t, w.doc)) {
+					t.Errorf("configuration %d: %s: %v", i, g.Configuration, err)
+				}
+				if x, err := s3cors.ParseXML([]byte(g.XML)); err != nil || !x.Equal(cfg) {
+					t.Errorf("configuration %d XML %s: %v", i, g.XML, err)
+				}
+			}
+		})
+	}
+	t.Run("a hostile name never reaches Configs", func(t *testing.T) {
+		a, m := newStaticAdmin(t)
+		a.ServeHTTP(httptest.NewRecorder(), newRequest("GET", "/s3_cors/sources/x", ""))
+		m.lastSeen = ""
+		req := newRequest("GET", "/s3_cors/sources/x", "")
+		req.URL.Path = "/s3_cors/sources/" + hostileName
+		a.ServeHTTP(httptest.NewRecorder(), req)
+		if m.lastSeen != "" {
+			t.Errorf("Configs saw %q", m.lastSeen)
+		}
+	})
+}
+
+func TestAdminSourcesMethods(t *testing.T) {
+	a, _ := newStaticAdmin(t)
+	for _, path := range []string{"/s3_cors/sources", "/s3_cors/sources/photos"} {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, newRequest("POST", path, "{}"))
+		checkError(t, rec, http.StatusMethodNotAllowed, "MethodNotAllowed", nil)
+		if rec.Header().Get("Allow") != "GET" {
+			t.Errorf("%s: Allow %q", path, rec.Header().Get("Allow"))
+		}
+	}
+	rec := httptest.NewRecorder()
+	(&Admin{Lookup: func() Configs { return nil }}).ServeHTTP(rec, newRequest("GET", "/s3_cors/sources", ""))
+	checkError(t, rec, http.StatusServiceUnavailable, "ServiceUnavailable", nil)
+}
+
+// TestAdminExplainStatic: the explain route decides with what a handler
+// would use: the run-time configuration, else the handler's static one,
+// else its default.
+func TestAdminExplainStatic(t *testing.T) {
+	tests := []struct {
+		name, body, result, source string
+	}{
+		{"run time", `{"bucket":"photos","method":"GET","origin":"https://app.example.com"}`, "allowed", SourceRuntime},
+		{"static", `{"bucket":"assets","method":"GET","origin":"https://www.example.com"}`, "allowed", SourceStatic},
+		{"run time hides static", `{"bucket":"shadowed","method":"GET","origin":"https://www.example.com"}`, "allowed", SourceRuntime},
+		{"default", `{"bucket":"elsewhere","method":"GET","origin":"https://any.example.com"}`, "allowed", SourceDefault},
+		{"default refuses", `{"bucket":"elsewhere","method":"OPTIONS","origin":"https://www.example.com","headers":{"Access-Control-Request-Method":"GET"}}`, "denied", SourceDefault},
+		{"second handler's static", `{"bucket":"only-one","handler":1,"method":"GET","origin":"https://www.example.com"}`, "allowed", SourceStatic},
+		{"second handler has no default", `{"bucket":"elsewhere","handler":1,"method":"GET","origin":"https://any.example.com"}`, "not_configured", SourceNone},
+		{"no such handler", `{"bucket":"elsewhere","handler":7,"method":"GET","origin":"https://any.example.com"}`, "not_configured", SourceNone},
+		{"inline", `{"configuration":` + `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}` + `,"method":"GET","origin":"https://x.example"}`, "allowed", "inline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _ := newStaticAdmin(t)
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, newRequest("POST", "/s3_cors/explain", tt.body, "Content-Type", "application/json"))
+			if rec.Code != 200 {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			var got struct {
+				Result string `json:"result"`
+				Source string `json:"source"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Result != tt.result || got.Source != tt.source {
+				t.Errorf("result %q source %q, want %q %q: %s", got.Result, got.Source, tt.result, tt.source, rec.Body)
+			}
+		})
+	}
+}

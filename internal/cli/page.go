@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+)
+
+// The routes of the page bridge.
+const (
+	// pagePrefix is the admin API prefix the bridge forwards, the page's
+	// own (GET /s3_cors/) among them.
+	pagePrefix = "/s3_cors/"
+	// loginPath takes the token the command printed and sets the cookie.
+	loginPath = "/login"
+	// sessionCookie carries the token on every later request.
+	sessionCookie = "s3cors_page"
+)
+
+// pageCommand is `caddy s3-cors page`: the operator page of the running
+// instance, for a browser.
+func pageCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "page [--listen <addr>] [--config <path> [--adapter <name>]] [--address <interface>]",
+		Short: "Serves the bucket CORS page of the running instance to a local browser",
+		Long: `
+Opens the operator page of the running Caddy instance (GET /s3_cors/ on its
+admin API) to a browser on this machine.
+
+Caddy's admin API refuses every request a browser makes on its own (it
+checks the Origin and the Sec-Fetch-* headers, and a typed URL has no
+Origin), so the page cannot be opened at the admin address directly. This
+command listens on a loopback address (--listen, default 127.0.0.1 on a
+free port), prints a URL holding a secret made for this run, and forwards the page
+and its requests to the admin API as the other subcommands send theirs.
+
+It answers only requests that carry the secret (a SameSite=Strict cookie
+the URL sets) and name this address as their Host, and takes writes only
+from its own origin: other local users and other sites get nothing. It
+runs until interrupted.
+`,
+		Args: cobra.NoArgs,
+		RunE: runE(cmdPage),
+	}
+	addAdminFlags(cmd)
+	cmd.Flags().StringP("listen", "l", "127.0.0.1:0", "Loopback address to serve the page on")
+	return cmd
+}
+
+func cmdPage(s streams, fl caddycmd.Flags) (int, error) {
+	adminAddr, err := adminAddress(fl)
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, err
+	}
+	b, err := newPageBridge(adminAddr)
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, err
+	}
+	ln, err := listenLoopback(fl.String("listen"))
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, err
+	}
+	b.host = ln.Addr().String()
+	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown) // the process ends next; nothing is left to tell
+	}()
+	fmt.Fprintf(s.out, "Bucket CORS page of the admin API at %s:\n\n    %s\n\nPress Ctrl+C to stop.\n", adminAddr, b.loginURL())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return caddy.ExitCodeFailedStartup, fmt.Errorf("serving the page: %v", err)
+	}
+	return caddy.ExitCodeSuccess, nil
+}
+
+// listenLoopback listens on addr, which must be a loopback address: the
+// bridge is for a browser on this machine.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: %v", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("--listen %q: not a loopback IP address such as 127.0.0.1", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %v", err)
+	}
+	return ln, nil
+}
+
+// pageBridge forwards a browser's requests for the page to the admin API,
+// after checking that they come from the browser that opened the printed
+// URL.
+type pageBridge struct {
+	// host is the Host every request must name: the listener's address,
+	// so that a DNS-rebound name cannot reach the bridge.
+	host  string
+	token string
+	proxy *httputil.ReverseProxy
+}
+
+// newPageBridge makes a bridge to the admin API at adminAddr, with a fresh
+// random token.
+func newPageBridge(adminAddr string) (*pageBridge, error) {
+	addr, err := caddy.ParseNetworkAddress(adminAddr)
+	if err != nil || addr.PortRangeSize() > 1 {
+		return nil, fmt.Errorf("invalid admin address %s: %v", adminAddr, err)
+	}
+	network, dialAddr := addr.Network, addr.JoinHostPort(0)
+	// The Host and Origin the admin API expects of a local client, as
+	// caddycmd.AdminAPIRequest sends them.
+	adminHost := dialAddr
+	if addr.IsUnixNetwork() {
+		dialAddr, _, _ = strings.Cut(addr.Host, "|") // without the socket's permission bits
+		adminHost = "127.0.0.1"
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails on supported platforms
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	b := &pageBridge{token: base64.RawURLEncoding.EncodeToString(raw)}
+	b.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			out := pr.Out
+			out.URL.Scheme, out.URL.Host, out.Host = "http", adminHost, adminHost
+			// The admin API must see a local client, not a browser: none
+			// of the browser's headers that its checks look at, and not
+			// the secret.
+			for name := range out.Header {
+				if strings.HasPrefix(name, "Sec-Fetch-") {
+					out.Header.Del(name)
+				}
+			}
+			out.Header.Del("Cookie")
+			out.Header.Del("Referer")
+			out.Header.Set("Origin", "http://"+adminHost)
+		},
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, dialAddr)
+			},
+			ResponseHeaderTimeout: 30 * time.Second,
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, "cannot reach the admin API at "+adminAddr+": "+err.Error(), http.StatusBadGateway)
+		},
+	}
+	return b, nil
+}
+
+// loginURL is the URL the command prints.
+func (b *pageBridge) loginURL() string {
+	return "http://" + b.host + loginPath + "?token=" + b.token
+}
+
+// ServeHTTP checks a request and forwards it.
+func (b *pageBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.EqualFold(r.Host, b.host) {
+		http.Error(w, "unexpected Host", http.StatusForbidden)
+		return
+	}
+	if r.URL.Path == loginPath {
+		b.login(w, r)
+		return
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || !b.valid(c.Value) {
+		http.Error(w, "open the URL that `caddy s3-cors page` printed", http.StatusUnauthorized)
+		return
+	}
+	// Writes only from the page itself. SameSite=Strict keeps the cookie
+	// off cross-site requests already; this holds even without it.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if origin := r.Header.Get("Origin"); origin != "http://"+b.host {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+	}
+	if !strings.HasPrefix(r.URL.Path, pagePrefix) {
+		http.Redirect(w, r, pagePrefix, http.StatusSeeOther)
+		return
+	}
+	b.proxy.ServeHTTP(w, r)
+}
+
+// login sets the cookie when the token is right, and sends the browser to
+// the page, which drops the token from the address bar.
+func (b *pageBridge) login(w http.ResponseWriter, r *http.Request) {
+	if !b.valid(r.URL.Query().Get("token")) {
+		http.Error(w, "wrong token: open the URL that `caddy s3-cors page` printed", http.StatusUnauthorized)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: b.token, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, pagePrefix, http.StatusSeeOther)
+}
+
+func (b *pageBridge) valid(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(b.token)) == 1
+}

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// checkingAdmin records what the bridge forwards and checks it as Caddy's
+// admin listener does: the Host, and an Origin naming it when one is sent.
+type checkingAdmin struct {
+	mu   sync.Mutex
+	seen []*http.Request
+}
+
+func (f *checkingAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.seen = append(f.seen, r.Clone(r.Context()))
+	f.mu.Unlock()
+	_, hasSec := r.Header["Sec-Fetch-Mode"]
+	if o := r.Header.Get("Origin"); hasSec || (o != "" && o != "http://"+r.Host) {
+		http.Error(w, `{"error":"client is not allowed"}`, http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, r.Method+" "+r.URL.Path)
+}
+
+func (f *checkingAdmin) last() *http.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.seen) == 0 {
+		return nil
+	}
+	return f.seen[len(f.seen)-1]
+}
+
+func TestPageBridge(t *testing.T) {
+	admin := &checkingAdmin{}
+	adminSrv := httptest.NewServer(admin)
+	defer adminSrv.Close()
+	b, err := newPageBridge(strings.TrimPrefix(adminSrv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.host = "127.0.0.1:4242"
+	cookie := sessionCookie + "=" + b.token
+
+	tests := []struct {
+		name     string
+		method   string
+		target   string
+		header   []string
+		status   int
+		location string
+		forward  bool // the request reached the admin API
+	}{
+		{name: "login", method: "GET", target: "/login?token=" + b.token, status: http.StatusSeeOther, location: "/s3_cors/"},
+		{name: "login with a wrong token", method: "GET", target: "/login?token=x" + b.token, status: http.StatusUnauthorized},
+		{name: "page without the cookie", method: "GET", target: "/s3_cors/", status: http.StatusUnauthorized},
+		{name: "page with a wrong cookie", method: "GET", target: "/s3_cors/", header: []string{"Cookie", sessionCookie + "=nope"}, status: http.StatusUnauthorized},
+		{name: "page", method: "GET", target: "/s3_cors/", header: []string{"Cookie", cookie, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none"},
+			status: 200, forward: true},
+		{name: "another Host (DNS rebinding)", method: "GET", target: "/s3_cors/", header: []string{"Cookie", cookie, "Host", "evil.example:4242"}, status: http.StatusForbidden},
+		{name: "same-origin write", method: "PUT", target: "/s3_cors/buckets/photos",
+			header: []string{"Cookie", cookie, "Origin", "http://127.0.0.1:4242", "Sec-Fetch-Mode", "cors", "Referer", "http://127.0.0.1:4242/s3_cors/"}, status: 200, forward: true},
+		{name: "cross-origin write", method: "PUT", target: "/s3_cors/buckets/photos", header: []string{"Cookie", cookie, "Origin", "https://evil.example"}, status: http.StatusForbidden},
+		{name: "write without Origin", method: "DELETE", target: "/s3_cors/buckets/photos", header: []string{"Cookie", cookie}, status: http.StatusForbidden},
+		{name: "outside the admin routes", method: "GET", target: "/config/", header: []string{"Cookie", cookie}, status: http.StatusSeeOther, location: "/s3_cors/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := admin.last()
+			req := httptest.NewRequest(tt.method, "http://"+b.host+tt.target, nil)
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				if tt.header[i] == "Host" {
+					req.Host = tt.header[i+1]
+					continue
+				}
+				req.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			rec := httptest.NewRecorder()
+			b.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.location != "" && rec.Header().Get("Location") != tt.location {
+				t.Errorf("Location %q", rec.Header().Get("Location"))
+			}
+			got := admin.last()
+			if !tt.forward {
+				if got != before {
+					t.Errorf("forwarded %s %s", got.Method, got.URL)
+				}
+				return
+			}
+			if got == before {
+				t.Fatal("not forwarded")
+			}
+			if got.Method != tt.method || got.URL.Path != strings.Split(tt.target, "?")[0] {
+				t.Errorf("forwarded %s %s", got.Method, got.URL.Path)
+			}
+			for _, h := range []string{"Cookie", "Referer", "Sec-Fetch-Mode", "Sec-Fetch-Site"} {
+				if v := got.Header.Get(h); v != "" {
+					t.Errorf("forwarded %s: %q", h, v)
+				}
+			}
+		})
+	}
+	t.Run("login cookie", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		b.ServeHTTP(rec, httptest.NewRequest("GET", "http://"+b.host+"/login?token="+b.token, nil))
+		c := rec.Result().Cookies()
+		if len(c) != 1 || c[0].Name != sessionCookie || c[0].Value != b.token || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookies %+v", c)
+		}
+	})
+}
+
+func TestListenLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0", "localhost:0", "nonsense"} {
+		if ln, err := listenLoopback(addr); err == nil {
+			ln.Close()
+			t.Errorf("listenLoopback(%q) accepted", addr)
+		}
+	}
+	ln, err := listenLoopback("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+}
