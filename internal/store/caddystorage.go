@@ -139,20 +139,24 @@ func readFile(name string) ([]byte, os.FileInfo, error) {
 	if fi.IsDir() {
 		return nil, nil, fmt.Errorf("%s is a directory", name)
 	}
-	b := make([]byte, 0, min(fi.Size(), MaxObjectSize+1))
-	for {
+	// Read up to the size the stat gave (certmagic replaces a file by
+	// renaming a new one over it, so the open file does not change), or
+	// to its end if it is shorter or grows: one read call for a key.
+	size := min(fi.Size(), MaxObjectSize+1)
+	b := make([]byte, 0, size)
+	for int64(len(b)) < size {
 		n, err := f.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
-		if err == io.EOF || len(b) > MaxObjectSize {
+		if err == io.EOF {
 			return b, fi, nil
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow: the file is longer than its stat said
-		}
 	}
+	// A file longer than MaxObjectSize is read one byte past it: enough
+	// for the parser to refuse it.
+	return b, fi, nil
 }
 
 // StaleTempAge is how old a temporary file left in the configuration
@@ -239,7 +243,7 @@ func (c *CaddyStorage) Delete(ctx context.Context, bucket string) error {
 // keys stay unaffected.
 func (c *CaddyStorage) List(ctx context.Context) ([]Entry, error) {
 	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
-		return listDir(ctx, fsStorage.Filename(KeyPrefix))
+		return listDir(ctx, fsStorage.Filename(KeyPrefix), true)
 	}
 	keys, err := c.storage.List(ctx, KeyPrefix, false)
 	if err != nil {
@@ -278,9 +282,20 @@ func (c *CaddyStorage) List(ctx context.Context) ([]Entry, error) {
 	return entries, nil
 }
 
+// ListNames implements NameLister: on the file system, the keys without
+// their versions, from one directory read (no stat a key).
+func (c *CaddyStorage) ListNames(ctx context.Context) ([]Entry, error) {
+	fsStorage, ok := c.storage.(*certmagic.FileStorage)
+	if !ok {
+		return c.List(ctx)
+	}
+	return listDir(ctx, fsStorage.Filename(KeyPrefix), false)
+}
+
 // listDir is List on the file system: one directory read and one lstat a
-// key (certmagic's List walks the tree, and a stat follows).
-func listDir(ctx context.Context, dir string) ([]Entry, error) {
+// key (certmagic's List walks the tree, and a stat follows); without
+// versions, no lstat.
+func listDir(ctx context.Context, dir string, versions bool) ([]Entry, error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -295,6 +310,10 @@ func listDir(ctx context.Context, dir string) ([]Entry, error) {
 		}
 		bucket, ok := bucketFromKey(de.Name())
 		if !ok || de.IsDir() {
+			continue
+		}
+		if !versions {
+			entries = append(entries, Entry{Bucket: bucket})
 			continue
 		}
 		fi, err := de.Info()
@@ -354,5 +373,6 @@ var (
 	_ Store           = (*CaddyStorage)(nil)
 	_ VersionedPutter = (*CaddyStorage)(nil)
 	_ VersionedLoader = (*CaddyStorage)(nil)
+	_ NameLister      = (*CaddyStorage)(nil)
 	_ Locator         = (*CaddyStorage)(nil)
 )

@@ -92,6 +92,14 @@ type VersionedLoader interface {
 	LoadVersion(ctx context.Context, bucket string) ([]byte, string, error)
 }
 
+// NameLister is implemented by stores that list their keys faster without
+// their versions. The first Sync, which reads every key anyway (and takes
+// the version of what it read from a VersionedLoader), uses it.
+type NameLister interface {
+	// ListNames is List with empty Versions.
+	ListNames(ctx context.Context) ([]Entry, error)
+}
+
 // Entry is one listed configuration.
 type Entry struct {
 	// Bucket is the bucket name, always valid per s3cors.ValidBucketName.

@@ -316,7 +316,13 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 	start := s.seq
 	s.mu.Unlock()
 
-	entries, err := s.store.List(ctx)
+	list := s.store.List
+	if nl, ok := s.store.(NameLister); ok && initial {
+		if _, ok := s.store.(VersionedLoader); ok {
+			list = nl.ListNames // every key is read, with its version
+		}
+	}
+	entries, err := list(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store sync: list: %w", err)
 	}
