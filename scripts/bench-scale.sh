@@ -24,8 +24,13 @@
 #             through the admin API of a running node (goal: under 60 s, each
 #             tenth as fast as the first), then the node restarted on them
 #
+# Fixtures go under TMPDIR. Each write to a file-system storage ends with an
+# fsync: on a virtual disk that, not the node, bounds the puts scenario;
+# TMPDIR=/dev/shm measures the node's own cost.
+#
 #   scripts/bench-scale.sh
 #   SCENARIOS="distinct shared" scripts/bench-scale.sh
+#   TMPDIR=/dev/shm SCENARIOS=puts scripts/bench-scale.sh
 #   SCENARIOS=wide BUCKETS=1000 RULES=10 scripts/bench-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

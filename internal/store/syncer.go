@@ -572,7 +572,10 @@ func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configurati
 	if err != nil {
 		return err // already prefixed by the store
 	}
-	s.note(bucket, version, compact(xml), s3cors.Compile(cfg))
+	// Compiled on first use, as a loaded configuration is: a node that
+	// takes 100,000 writes keeps their compact forms, not 100,000
+	// compiled policies nobody asked for yet.
+	s.note(bucket, version, compact(xml), true)
 	return nil
 }
 
@@ -585,22 +588,22 @@ func (s *Syncer) Delete(ctx context.Context, bucket string) error {
 	if err := s.store.Delete(ctx, bucket); err != nil {
 		return err // already prefixed by the store
 	}
-	s.note(bucket, "", "", nil)
+	s.note(bucket, "", "", false)
 	return nil
 }
 
 // note records a write this node made to the store, so that it is served at
 // once and the next sync does not read it back: the compact form of the
-// configuration written and its policy (nil for a delete), and the Version
-// List will report for it ("" when unknown, which makes the next sync read
-// it once).
-func (s *Syncer) note(bucket, version, compactForm string, policy *s3cors.Policy) {
+// configuration written (put is false for a delete), and the Version List
+// will report for it ("" when unknown, which makes the next sync read it
+// once).
+func (s *Syncer) note(bucket, version, compactForm string, put bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
 	var cfg *Config
-	if policy != nil {
-		cfg = s.configs.get(compactForm, policy)
+	if put {
+		cfg = s.configs.get(compactForm, nil)
 	}
 	s.setState(bucket, s.state(bucket), &keyState{version: versionHash(version), cfg: cfg, noted: s.seq})
 }
