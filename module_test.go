@@ -285,3 +285,44 @@ func TestStartRemovesStaleTemp(t *testing.T) {
 		t.Errorf("stale temporary file still there: %v", err)
 	}
 }
+
+// gatedStore holds every listing until gate is closed: a storage slow to
+// read at start.
+type gatedStore struct {
+	store.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) List(ctx context.Context) ([]store.Entry, error) {
+	<-g.gate
+	return g.Store.List(ctx)
+}
+
+// TestLookupWaitsForTheFirstLoad: while storage is read for the first time,
+// a request for a bucket not loaded yet waits for the read to end instead
+// of getting the not-configured answer; the app does not wait to start.
+func TestLookupWaitsForTheFirstLoad(t *testing.T) {
+	fsStore := store.NewCaddyStorage(&certmagic.FileStorage{Path: t.TempDir()})
+	if err := fsStore.Put(context.Background(), "photos", mustParse(t, getRuleJSON).XML()); err != nil {
+		t.Fatal(err)
+	}
+	gated := &gatedStore{Store: fsStore, gate: make(chan struct{})}
+	a := &App{logger: zap.NewNop(), state: newAppState(gated, zap.NewNop())}
+	a.state.run(time.Hour)
+	t.Cleanup(func() { _ = a.state.Destruct() })
+
+	got := make(chan *s3cors.Policy, 1)
+	go func() { got <- a.Policy("photos") }()
+	select {
+	case p := <-got:
+		t.Fatalf("answered %v before the first read ended", p)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gated.gate)
+	if p := <-got; p == nil {
+		t.Error("the stored configuration was answered as missing")
+	}
+	if a.Policy("other") != nil {
+		t.Error("a bucket with no configuration has one")
+	}
+}
