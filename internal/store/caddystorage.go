@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -118,45 +117,11 @@ func (c *CaddyStorage) LoadVersion(ctx context.Context, bucket string) ([]byte, 
 		}
 		return b, before, nil
 	}
-	b, fi, err := readFile(fsStorage.Filename(Key(bucket)))
+	b, version, err := readFile(fsStorage.Filename(Key(bucket)))
 	if err != nil {
 		return nil, "", fmt.Errorf("caddy storage: load %s: %w", Key(bucket), err)
 	}
-	return b, fileVersion(fi), nil
-}
-
-// readFile reads a file whole, with the stat of the file read.
-func readFile(name string) ([]byte, os.FileInfo, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if fi.IsDir() {
-		return nil, nil, fmt.Errorf("%s is a directory", name)
-	}
-	// Read up to the size the stat gave (certmagic replaces a file by
-	// renaming a new one over it, so the open file does not change), or
-	// to its end if it is shorter or grows: one read call for a key.
-	size := min(fi.Size(), MaxObjectSize+1)
-	b := make([]byte, 0, size)
-	for int64(len(b)) < size {
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, fi, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	// A file longer than MaxObjectSize is read one byte past it: enough
-	// for the parser to refuse it.
-	return b, fi, nil
+	return b, version, nil
 }
 
 // StaleTempAge is how old a temporary file left in the configuration
