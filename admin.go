@@ -2,15 +2,11 @@ package caddys3cors
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/api"
-	"github.com/s3cors/caddy-s3cors/internal/s3err"
-	"github.com/s3cors/caddy-s3cors/internal/sigv4"
-	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 func init() {
@@ -66,58 +62,6 @@ func (AdminAPI) Routes() []caddy.AdminRoute {
 			return nil // the routes write S3's answers themselves
 		}),
 	}}
-}
-
-// S3APIConfig enables the S3 API on the site: `PUT`, `GET` and `DELETE
-// /<bucket>?cors` (or `/?cors` in virtual-hosted style) are answered by the
-// handler with S3's PutBucketCors, GetBucketCors and DeleteBucketCors,
-// after verifying AWS Signature Version 4 with these credentials. Other
-// requests go on to the store. Without it, `?cors` requests go to the
-// store too.
-type S3APIConfig struct {
-	// AccessKey is the access key id clients sign with. Placeholders such
-	// as `{env.S3_CORS_ACCESS_KEY}` are replaced at provisioning.
-	AccessKey string `json:"access_key"`
-	// SecretKey is its secret. Placeholders such as
-	// `{env.S3_CORS_SECRET_KEY}` are replaced at provisioning.
-	SecretKey string `json:"secret_key"`
-	// Region, when set, is the only signing region accepted; empty
-	// accepts any.
-	Region string `json:"region,omitempty"`
-	// BodyTimeout bounds how long a `?cors` request body may take to
-	// arrive once its headers are read; a slower one is answered 400
-	// RequestTimeout and changes nothing. Default: 10s. It applies to
-	// these requests only, so that uploads going to the store keep the
-	// server's own `timeouts`.
-	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
-}
-
-// provision builds the S3 API endpoint from the configuration.
-func (c *S3APIConfig) provision(owner string, logger *zap.Logger) (*api.S3API, error) {
-	repl := caddy.NewReplacer()
-	creds := sigv4.Credentials{AccessKey: repl.ReplaceAll(c.AccessKey, ""), SecretKey: repl.ReplaceAll(c.SecretKey, "")}
-	verifier, err := sigv4.New([]sigv4.Credentials{creds}, sigv4.Options{Region: repl.ReplaceAll(c.Region, "")})
-	if err != nil {
-		return nil, err
-	}
-	return &api.S3API{
-		Verify: func(r *http.Request, limit int64) ([]byte, http.Header, error) {
-			res, err := verifier.Verify(r, limit+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			if res.Truncated {
-				return nil, nil, s3err.TooLarge(s3cors.MaxBodySize)
-			}
-			return res.Body, res.Trailer, nil
-		},
-		Owner:       owner,
-		BodyTimeout: time.Duration(c.BodyTimeout),
-		LogError: func(r *http.Request, err error) {
-			logger.Error("s3_cors S3 API request failed", zap.String("method", r.Method),
-				zap.String("uri", r.RequestURI), zap.Error(err))
-		},
-	}, nil
 }
 
 // Interface guards

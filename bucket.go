@@ -1,7 +1,6 @@
 package caddys3cors
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,18 +35,26 @@ type Source struct {
 	//   domain `s3.example.com` is bucket `photos`) and a non-empty path
 	//   after `/` is an object key. A host equal to a base domain is the
 	//   service endpoint, addressed path style, as S3 does; a host under no
-	//   base domain addresses no bucket;
+	//   base domain, or with an upper-case letter or a trailing dot (which
+	//   stores read in different ways), addresses no bucket;
 	// - anything else is a placeholder expression, such as
 	//   `{http.request.header.X-Bucket}`, whose value is the bucket; the
 	//   request addresses an object when its path is not `/`.
 	//
-	// Requests that address no bucket pass through untouched.
+	// A path-style request addresses no bucket when its first segment is
+	// empty (`//photos/k`) or percent-encoded (`/photos%2Fk`), or when a
+	// segment is `.` or `..`: stores read such paths in different ways.
+	//
+	// A request that addresses no bucket gets none of the store's CORS
+	// headers and no rule's; its preflight is refused as one to a bucket
+	// that does not exist (403 AccessForbidden, "CORSResponse: Bucket not
+	// found").
 	Bucket string `json:"bucket,omitempty"`
 
 	// BaseDomains are the domains under which buckets are addressed when
 	// Bucket is `host`, such as `s3.example.com`. A label `*` matches any
 	// one label: with `*.example.org`, `photos.eu.example.org` is bucket
-	// `photos`. Compared case-insensitively, without the port.
+	// `photos`. Compared without the port, with hosts in lower case.
 	BaseDomains []string `json:"base_domains,omitempty"`
 
 	// Default is the CORS configuration of buckets that have none, in the
@@ -174,22 +181,28 @@ func checkBaseDomain(d string) error {
 	return nil
 }
 
-// resolve returns the bucket a request addresses ("" for none) and whether
-// it addresses an object in it. repl may be nil outside Caddy's HTTP
-// server, where placeholder expressions resolve to no bucket.
+// resolve returns the bucket a request addresses and whether it addresses
+// an object in it. It returns "" when the request names no bucket, and
+// when the store might read the request as naming another bucket than the
+// module would: the module then adds no rule's headers (see
+// s3cors.SplitURL for paths, hostname for hosts). repl may be nil outside
+// Caddy's HTTP server, where placeholder expressions resolve to no bucket.
 func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, object bool) {
-	switch s.Bucket {
-	case "", bucketPath:
-		return s3cors.SplitPath(r.URL.Path)
-	case bucketHost:
-		host := hostname(r.Host)
+	switch {
+	case s.pathStyle():
+		return s3cors.SplitURL(r.URL)
+	case s.Bucket == bucketHost:
+		host, ok := hostname(r.Host)
+		if !ok {
+			return "", false
+		}
 		for _, base := range s.BaseDomains {
 			prefix, ok := underDomain(host, base)
 			if !ok {
 				continue
 			}
 			if prefix == "" {
-				return s3cors.SplitPath(r.URL.Path) // the service endpoint: path style
+				return s3cors.SplitURL(r.URL) // the service endpoint: path style
 			}
 			return prefix, hasKey(r.URL.Path)
 		}
@@ -201,6 +214,9 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		return repl.ReplaceAll(s.Bucket, ""), hasKey(r.URL.Path)
 	}
 }
+
+// pathStyle reports whether buckets are named by the first path segment.
+func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketPath }
 
 // lookup finds the policy of bucket (nil: none) and the bucket's name as
 // the placeholder value.
@@ -221,19 +237,26 @@ func hasKey(path string) bool {
 	return len(path) > 1 || len(path) == 1 && path[0] != '/'
 }
 
-// hostname returns the host of a Host header without its port and trailing
-// dot, lower-cased (allocating only when it has upper-case letters).
-func hostname(host string) string {
+// hostname returns the host of a Host header without its port, and false
+// when the host is not in the one form that every store reads alike:
+// lower case, without a trailing dot. Stores differ on the others (MinIO
+// matches its domain case-sensitively and takes no trailing dot:
+// `photos.s3.test.` is path style to it, `PHOTOS.s3.test` is bucket
+// `PHOTOS`), so the module attributes such a host to no bucket rather
+// than guess. Browsers lower-case host names themselves.
+func hostname(host string) (string, bool) {
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
 		host = host[:i]
 	}
-	host = strings.TrimSuffix(host, ".")
+	if strings.HasSuffix(host, ".") {
+		return "", false
+	}
 	for i := range len(host) {
 		if c := host[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(host)
+			return "", false
 		}
 	}
-	return host
+	return host, true
 }
 
 // underDomain matches host against base, label by label from the right
@@ -269,19 +292,14 @@ func underDomain(host, base string) (prefix string, ok bool) {
 	return h, true
 }
 
-// readConfigFile reads a CORS configuration file: the aws cli JSON shape
-// when it starts with `{` or `[`, PutBucketCors XML otherwise.
+// readConfigFile reads a CORS configuration file in either shape that
+// s3cors.Parse tells apart: the aws cli JSON or PutBucketCors XML.
 func readConfigFile(name string) (*s3cors.Configuration, error) {
 	body, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	var cfg *s3cors.Configuration
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		cfg, err = s3cors.ParseJSON(body)
-	} else {
-		cfg, err = s3cors.ParseXML(body)
-	}
+	cfg, err := s3cors.Parse(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}

@@ -2,8 +2,8 @@ package caddys3cors
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -30,10 +30,21 @@ func parseHandlerCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		keep_upstream_cors
 //		report_only [all|default]
 //		s3_api {
+//			authorize  static | store
 //			access_key <key>
 //			secret_key <secret>
+//			key        <access_key> <secret_key> [<bucket pattern>...]
 //			region     <region>
 //			body_timeout <duration>
+//			probe_interval <duration>
+//			bucket_check off | {
+//				endpoint   <host:port>
+//				access_key <key>
+//				secret_key <secret>
+//				region     <region>
+//				tls
+//				interval   <duration>
+//			}
 //		}
 //		default {
 //			rule {
@@ -84,8 +95,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.ReportOnly = reportOnlyAll
 			if d.NextArg() {
 				h.ReportOnly = d.Val()
-				if h.ReportOnly != reportOnlyAll && h.ReportOnly != reportOnlyDefault {
-					return d.Errf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+				if err := checkReportOnly(h.ReportOnly); err != nil {
+					return d.Errf("s3_cors: %v", err)
 				}
 			}
 			if d.NextArg() {
@@ -121,44 +132,146 @@ func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
 	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
-		if seen[name] {
+		if seen[name] && name != "key" {
 			return nil, d.Errf("s3_cors: s3_api: duplicate %q", name)
 		}
 		seen[name] = true
-		if name == "body_timeout" {
-			var v string
-			if !d.AllArgs(&v) {
+		switch name {
+		case "body_timeout", "probe_interval":
+			dur, err := unmarshalPositiveDuration(d, "s3_cors: s3_api: "+name)
+			if err != nil {
+				return nil, err
+			}
+			if name == "body_timeout" {
+				cfg.BodyTimeout = dur
+			} else {
+				cfg.ProbeInterval = dur
+			}
+			continue
+		case "key":
+			var k S3APIKey
+			if !d.NextArg() {
 				return nil, d.ArgErr()
 			}
-			dur, err := caddy.ParseDuration(v)
+			k.AccessKey = d.Val()
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			k.SecretKey = d.Val()
+			k.Buckets = d.RemainingArgs()
+			cfg.Keys = append(cfg.Keys, k)
+			continue
+		case "bucket_check":
+			bc, err := unmarshalBucketCheck(d)
 			if err != nil {
-				return nil, d.Errf("s3_cors: s3_api: body_timeout %q: %v", v, err)
+				return nil, err
 			}
-			if dur <= 0 {
-				return nil, d.Errf("s3_cors: s3_api: body_timeout %q must be positive", v)
-			}
-			cfg.BodyTimeout = caddy.Duration(dur)
+			cfg.BucketCheck = bc
 			continue
 		}
-		var target *string
-		switch name {
-		case "access_key":
-			target = &cfg.AccessKey
-		case "secret_key":
-			target = &cfg.SecretKey
-		case "region":
-			target = &cfg.Region
-		default:
+		known, err := stringSetting(d, name, map[string]*string{
+			"authorize": &cfg.Authorize, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !known {
 			return nil, d.Errf("s3_cors: s3_api: unknown subdirective %q", name)
 		}
-		if !d.AllArgs(target) {
-			return nil, d.ArgErr()
-		}
 	}
-	if cfg.AccessKey == "" || cfg.SecretKey == "" {
-		return nil, d.Errf("s3_cors: s3_api: access_key and secret_key are required")
+	switch cfg.Authorize {
+	case authorizeStore:
+		if cfg.AccessKey != "" || cfg.SecretKey != "" || len(cfg.Keys) > 0 || cfg.Region != "" {
+			return nil, d.Errf("s3_cors: s3_api: authorize store takes no access_key, secret_key, key or region: the store's own users sign")
+		}
+	case "", authorizeStatic:
+		if cfg.ProbeInterval != 0 {
+			return nil, d.Errf("s3_cors: s3_api: probe_interval applies to authorize store only")
+		}
+		if (cfg.AccessKey == "" || cfg.SecretKey == "") && (cfg.AccessKey != "" || cfg.SecretKey != "" || len(cfg.Keys) == 0) {
+			return nil, d.Errf("s3_cors: s3_api: access_key and secret_key are required (or key lines, or authorize store)")
+		}
+	default:
+		return nil, d.Errf("s3_cors: s3_api: authorize %q is not %s or %s", cfg.Authorize, authorizeStatic, authorizeStore)
 	}
 	return cfg, nil
+}
+
+// unmarshalBucketCheck parses the bucket_check block, or `bucket_check off`.
+func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
+	cfg := new(BucketCheckConfig)
+	if d.NextArg() {
+		if d.Val() != "off" || d.NextArg() {
+			return nil, d.Errf("s3_cors: s3_api: bucket_check takes a block, or off")
+		}
+		cfg.Disabled = true
+		return cfg, nil
+	}
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if seen[name] {
+			return nil, d.Errf("s3_cors: s3_api: bucket_check: duplicate %q", name)
+		}
+		seen[name] = true
+		switch name {
+		case "tls":
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			cfg.TLS = true
+			continue
+		case "interval":
+			dur, err := unmarshalPositiveDuration(d, "s3_cors: s3_api: bucket_check: interval")
+			if err != nil {
+				return nil, err
+			}
+			cfg.Interval = dur
+			continue
+		}
+		known, err := stringSetting(d, name, map[string]*string{
+			"endpoint": &cfg.Endpoint, "access_key": &cfg.AccessKey, "secret_key": &cfg.SecretKey, "region": &cfg.Region,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, d.Errf("s3_cors: s3_api: bucket_check: unknown subdirective %q", name)
+		}
+	}
+	if cfg.Endpoint != "" && (cfg.AccessKey == "" || cfg.SecretKey == "") {
+		return nil, d.Errf("s3_cors: s3_api: bucket_check: endpoint needs access_key and secret_key")
+	}
+	return cfg, nil
+}
+
+// stringSetting reads the one argument of setting name into the field
+// targets maps it to, and reports whether targets has it.
+func stringSetting(d *caddyfile.Dispenser, name string, targets map[string]*string) (bool, error) {
+	target, ok := targets[name]
+	if !ok {
+		return false, nil
+	}
+	if !d.AllArgs(target) {
+		return true, d.ArgErr()
+	}
+	return true, nil
+}
+
+// unmarshalPositiveDuration reads the one argument of a duration setting.
+func unmarshalPositiveDuration(d *caddyfile.Dispenser, what string) (caddy.Duration, error) {
+	var v string
+	if !d.AllArgs(&v) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil {
+		return 0, d.Errf("%s %q: %v", what, v, err)
+	}
+	if dur <= 0 {
+		return 0, d.Errf("%s %q must be positive", what, v)
+	}
+	return caddy.Duration(dur), nil
 }
 
 // UnmarshalCaddyfile sets up the matcher from Caddyfile tokens. Syntax:
@@ -218,30 +331,23 @@ func (s *Source) unmarshalSubdirective(d *caddyfile.Dispenser, seen map[string]b
 		if !d.NextArg() {
 			return d.ArgErr()
 		}
-		mode := d.Val()
-		switch {
-		case mode == bucketPath:
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		case mode == bucketHost:
+		s.Bucket = d.Val()
+		if s.Bucket == "" {
+			// In JSON an empty bucket is the default, path; in the
+			// Caddyfile it is a quoted "" and a mistake.
+			return d.Errf("%s: bucket is empty", what)
+		}
+		if s.Bucket == bucketHost {
 			s.BaseDomains = d.RemainingArgs()
 			if len(s.BaseDomains) == 0 {
 				return d.ArgErr()
 			}
-			for _, domain := range s.BaseDomains {
-				if err := checkBaseDomain(domain); err != nil {
-					return d.Errf("%s: bucket host: %v", what, err)
-				}
-			}
-		case strings.Contains(mode, "{"):
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		default:
-			return d.Errf("%s: bucket %q is not %s, %s or a placeholder expression", what, mode, bucketPath, bucketHost)
+		} else if d.NextArg() {
+			return d.ArgErr()
 		}
-		s.Bucket = mode
+		if err := s.validate(); err != nil {
+			return d.Errf("%s: %v", what, err)
+		}
 
 	case "default":
 		if seen["default_file"] {
@@ -329,11 +435,27 @@ func unmarshalConfiguration(d *caddyfile.Dispenser, what, where string) (json.Ra
 		}
 		rules = append(rules, rule)
 	}
+	if len(rules) == 0 {
+		// S3 answers MalformedXML to an empty configuration; a Caddyfile
+		// block can say what is missing.
+		return nil, d.Errf("%s: %s: needs at least one rule", what, where)
+	}
 	cfg, err := s3cors.ParseJSON(configJSON(rules))
 	if err != nil {
-		return nil, d.Errf("%s: invalid %s configuration: %v", what, where, err)
+		return nil, d.Errf("%s: %s: %s", what, where, s3Text(err))
 	}
 	return cfg.JSON(), nil
+}
+
+// s3Text is an engine error as S3 names it, "Code: Message", without the
+// "s3cors: " of its Error: behind "s3_cors: ..." in a Caddyfile error the
+// code and message are said once.
+func s3Text(err error) string {
+	var s3err *s3cors.Error
+	if errors.As(err, &s3err) {
+		return s3err.Code + ": " + s3err.Message
+	}
+	return err.Error()
 }
 
 // unmarshalRule parses one rule block and checks it alone with the
@@ -401,7 +523,7 @@ func unmarshalRule(d *caddyfile.Dispenser, what, where string, index int) (s3cor
 		if rule.ID != nil {
 			label = strconv.Quote(*rule.ID)
 		}
-		return rule, d.Errf("%s: %s: invalid rule %s: %v", what, where, label, err)
+		return rule, d.Errf("%s: %s: rule %s: %s", what, where, label, s3Text(err))
 	}
 	return rule, nil
 }
@@ -471,8 +593,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !d.AllArgs(&app.Owner) {
 				return nil, d.ArgErr()
 			}
-			if !isAccountID(app.Owner) {
-				return nil, d.Errf("s3_cors: owner %q is not a 12-digit account id", app.Owner)
+			if err := checkOwner(app.Owner); err != nil {
+				return nil, d.Errf("s3_cors: %v", err)
 			}
 		case "storage":
 			if !d.NextArg() {

@@ -96,13 +96,16 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"keep_upstream_cors twice", site("s3_cors {\nkeep_upstream_cors\nkeep_upstream_cors\n}"), `s3_cors: duplicate "keep_upstream_cors"`, 4},
 		{"bucket without argument", site("s3_cors {\nbucket\n}"), "after 'bucket'", 3},
 		{"bucket twice", site("s3_cors {\nbucket path\nbucket path\n}"), `s3_cors: duplicate "bucket"`, 4},
-		{"bucket unknown", site("s3_cors {\nbucket vhost\n}"), `s3_cors: bucket "vhost" is not path, host or a placeholder expression`, 3},
+		{"bucket unknown", site("s3_cors {\nbucket vhost\n}"), `s3_cors: bucket resolution "vhost" is not "path", "host" or a placeholder expression`, 3},
+		{"bucket empty", site("s3_cors {\nbucket \"\"\n}"), `s3_cors: bucket is empty`, 3},
 		{"bucket path argument", site("s3_cors {\nbucket path extra\n}"), "after 'extra'", 3},
 		{"bucket host without domain", site("s3_cors {\nbucket host\n}"), "after 'host'", 3},
-		{"bucket host bad domain", site("s3_cors {\nbucket host s3..example.com\n}"), `s3_cors: bucket host: base domain "s3..example.com" is not a domain name`, 3},
+		{"bucket host bad domain", site("s3_cors {\nbucket host s3..example.com\n}"), `s3_cors: base domain "s3..example.com" is not a domain name`, 3},
+		{"bucket host wildcard in a label", site("s3_cors {\nbucket host s3.example.com *s3.example.net\n}"), `s3_cors: base domain "*s3.example.net": a wildcard must be a whole label`, 3},
 		{"bucket placeholder argument", site("s3_cors {\nbucket {http.request.header.X-Bucket} extra\n}"), "after 'extra'", 3},
 		{"default argument", site("s3_cors {\ndefault photos {\n}\n}"), "after 'photos'", 3},
-		{"default empty", site("s3_cors {\ndefault {\n}\n}"), "s3_cors: invalid default configuration: s3cors: MalformedXML", 4},
+		{"default empty", site("s3_cors {\ndefault {\n}\n}"), "s3_cors: default: needs at least one rule", 4},
+		{"bucket_config empty", site("s3_cors {\nbucket_config photos {\n}\n}"), "s3_cors: bucket_config photos: needs at least one rule", 4},
 		{"default twice", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\n}\ndefault {\n}\n}"), `s3_cors: duplicate "default"`, 9},
 		{"default and default_file", site("s3_cors {\ndefault_file /x.xml\ndefault {\n}\n}"), "s3_cors: default and default_file are exclusive", 4},
 		{"default_file and default", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\n}\ndefault_file /x.xml\n}"), "s3_cors: default and default_file are exclusive", 9},
@@ -119,12 +122,12 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rule max_age too large", site("s3_cors {\ndefault {\nrule {\nmax_age 2147483648\n}\n}\n}"), `max_age "2147483648" is not a 32-bit integer`, 5},
 		{"rule max_age twice", site("s3_cors {\ndefault {\nrule {\nmax_age 1\nmax_age 2\n}\n}\n}"), `s3_cors: default: rule: duplicate "max_age"`, 6},
 		{"rule invalid method", site("s3_cors {\ndefault {\nrule {\nid main\norigins *\nmethods PATCH\n}\n}\n}"),
-			`s3_cors: default: invalid rule "main": s3cors: InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH`, 8},
+			`s3_cors: default: rule "main": InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH`, 8},
 		{"rule without methods", site("s3_cors {\nbucket_config photos {\nrule {\norigins *\n}\n}\n}"),
-			"s3_cors: bucket_config photos: invalid rule #1: s3cors: MalformedXML", 6},
+			"s3_cors: bucket_config photos: rule #1: MalformedXML: The XML you provided was not well-formed or did not validate against our published schema", 6},
 		{"rule invalid header", site("s3_cors {\ndefault {\nrule {\norigins *\nmethods GET\n}\nrule {\norigins *\nmethods GET\nexpose a,b\n}\n}\n}"),
-			"s3_cors: default: invalid rule #2: s3cors: InvalidRequest", 12},
-		{"too many rules", site(rules101), "s3_cors: invalid default configuration: s3cors: InvalidRequest: The number of CORS rules should not exceed allowed limit of 100 rules.", 408},
+			"s3_cors: default: rule #2: InvalidRequest: AllowedHeader a,b contains invalid character.", 12},
+		{"too many rules", site(rules101), "s3_cors: default: InvalidRequest: The number of CORS rules should not exceed allowed limit of 100 rules.", 408},
 		{"bucket_config without name", site("s3_cors {\nbucket_config\n}"), "after 'bucket_config'", 3},
 		{"bucket_config twice", site("s3_cors {\nbucket_config b file /a\nbucket_config b file /b\n}"), `s3_cors: duplicate bucket_config "b"`, 4},
 		{"bucket_config unknown argument", site("s3_cors {\nbucket_config b path /a\n}"), `s3_cors: bucket_config b: unknown argument "path"`, 3},
@@ -146,9 +149,18 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"global object_store missing argument", "{\ns3_cors {\nobject_store {\nendpoint\n}\n}\n}\n" + site("s3_cors"), "after 'endpoint'", 4},
 		{"global storage and object_store", "{\ns3_cors {\nstorage file_system /tmp/x\nobject_store {\nendpoint a:9000\naccess_key k\nsecret_key s\nbucket b\n}\n}\n}\n" + site("s3_cors"), "s3_cors: storage and object_store are exclusive", 10},
 		{"report_only bad mode", site("s3_cors {\nreport_only some\n}"), `s3_cors: report_only "some" is not all or default`, 3},
+		{"report_only empty mode", site("s3_cors {\nreport_only \"\"\n}"), `s3_cors: report_only "" is not all or default`, 3},
 		{"report_only extra argument", site("s3_cors {\nreport_only all now\n}"), "after 'now'", 3},
 		{"report_only twice", site("s3_cors {\nreport_only\nreport_only\n}"), `s3_cors: duplicate "report_only"`, 4},
-		{"s3_api unknown", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nkey x\n}\n}"), `s3_cors: s3_api: unknown subdirective "key"`, 6},
+		{"s3_api unknown", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nkeys x\n}\n}"), `s3_cors: s3_api: unknown subdirective "keys"`, 6},
+		{"s3_api key without secret", site("s3_cors {\ns3_api {\nkey x\n}\n}"), "wrong argument count", 4},
+		{"s3_api authorize unknown", site("s3_cors {\ns3_api {\nauthorize iam\n}\n}"), `s3_cors: s3_api: authorize "iam" is not static or store`, 5},
+		{"s3_api authorize store with key", site("s3_cors {\ns3_api {\nauthorize store\naccess_key k\nsecret_key s\n}\n}"), "s3_cors: s3_api: authorize store takes no access_key", 7},
+		{"s3_api probe_interval static", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\nprobe_interval 1m\n}\n}"), "probe_interval applies to authorize store only", 7},
+		{"s3_api probe_interval zero", site("s3_cors {\ns3_api {\nauthorize store\nprobe_interval 0s\n}\n}"), `s3_cors: s3_api: probe_interval "0s" must be positive`, 5},
+		{"s3_api bucket_check argument", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check on\n}\n}"), "bucket_check takes a block, or off", 5},
+		{"s3_api bucket_check unknown", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\nhost x\n}\n}\n}"), `bucket_check: unknown subdirective "host"`, 6},
+		{"s3_api bucket_check no key", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\nendpoint m:9000\n}\n}\n}"), "bucket_check: endpoint needs access_key and secret_key", 7},
 		{"s3_api missing secret", site("s3_cors {\ns3_api {\naccess_key k\n}\n}"), "s3_cors: s3_api: access_key and secret_key are required", 5},
 		{"s3_api duplicate", site("s3_cors {\ns3_api {\naccess_key k\naccess_key j\n}\n}"), `s3_cors: s3_api: duplicate "access_key"`, 5},
 		{"s3_api twice", site("s3_cors {\ns3_api {\naccess_key k\nsecret_key s\n}\ns3_api {\naccess_key k\nsecret_key s\n}\n}"), `s3_cors: duplicate "s3_api"`, 7},
@@ -172,6 +184,9 @@ func TestCaddyfileErrors(t *testing.T) {
 			}
 			if at := "Caddyfile:" + itoa(tc.line); !strings.Contains(err.Error(), at) {
 				t.Errorf("error %q does not point at %s", err, at)
+			}
+			if strings.Contains(err.Error(), "s3cors: ") {
+				t.Errorf("error %q stutters: the S3 code and message carry the engine's prefix", err)
 			}
 		})
 	}

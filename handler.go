@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -42,7 +43,11 @@ import (
 // `{http.s3_cors.result}` | `allowed`, `denied`, `not_configured`, `no_origin` or `bad_request`; `would_deny` in report-only mode
 // `{http.s3_cors.rule}` | the ID of the matched rule, or its index (from 0) when it has no ID; empty when none matched
 //
-// Requests that address no bucket pass through untouched and set none.
+// Requests that address no bucket set none. They are the service
+// endpoint (`/`), a host under no base domain, and a path or host that
+// stores read in different ways (see Source.Bucket): their preflights are
+// refused with S3's "CORSResponse: Bucket not found" and their responses
+// carry none of the store's CORS headers.
 type Handler struct {
 	Source
 
@@ -69,8 +74,10 @@ type Handler struct {
 	// buckets with their own configuration are enforced.
 	ReportOnly string `json:"report_only,omitempty"`
 
-	s3api  *api.S3API
-	logger *zap.Logger
+	s3api      *api.S3API
+	buckets    *bucketChecker // nil when bucket checks are disabled
+	bucketsKey string         // the key of buckets in bucketCheckers
+	logger     *zap.Logger
 }
 
 // ReportOnly values.
@@ -91,22 +98,35 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // fails with S3's error text.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	switch h.ReportOnly {
-	case "", reportOnlyAll, reportOnlyDefault:
-	default:
-		return fmt.Errorf("s3_cors: report_only %q is not %s or %s", h.ReportOnly, reportOnlyAll, reportOnlyDefault)
+	if h.ReportOnly != "" {
+		if err := checkReportOnly(h.ReportOnly); err != nil {
+			return fmt.Errorf("s3_cors: %v", err)
+		}
 	}
 	if err := h.provision(ctx); err != nil {
 		return fmt.Errorf("s3_cors: %v", err)
 	}
+	if err := h.provisionBuckets(ctx); err != nil {
+		return fmt.Errorf("s3_cors: %v", err)
+	}
 	if h.S3API != nil {
-		s3api, err := h.S3API.provision(h.app.Owner, ctx.Logger())
+		s3api, err := h.S3API.provision(h.app.Owner, ctx.Logger(), h.bucketExistence())
 		if err != nil {
 			return fmt.Errorf("s3_cors: s3_api: %v", err)
 		}
 		h.s3api = s3api
 	}
 	return nil
+}
+
+// checkReportOnly checks the report_only setting, for Provision and for
+// the Caddyfile parser, which points at the token.
+func checkReportOnly(mode string) error {
+	switch mode {
+	case reportOnlyAll, reportOnlyDefault:
+		return nil
+	}
+	return fmt.Errorf("report_only %q is not %s or %s", mode, reportOnlyAll, reportOnlyDefault)
 }
 
 // Validate checks the handler's settings.
@@ -122,20 +142,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	bucket, object := h.resolve(r, repl)
 	if bucket == "" {
-		return next.ServeHTTP(w, r)
+		return h.serveUnattributed(w, r, next)
 	}
 	// S3 has no CORS subresource on objects: `?cors` on an object of a
 	// valid bucket is the store's business, like any other object request.
 	// An invalid bucket name gets S3's InvalidBucketName from the module.
 	if h.s3api != nil && (!object || !s3cors.ValidBucketName(bucket)) && h.s3api.IsCORSRequest(r) {
-		h.s3api.ServeCORS(w, r, bucket, h.app)
+		h.serveS3API(w, r, bucket, next)
 		return nil
+	}
+	if !object && (r.Method == http.MethodDelete || r.Method == http.MethodPut) {
+		next = h.watchBucket(r, bucket, next)
 	}
 	p, name := h.lookup(bucket)
 	if h.ReportOnly != "" && (h.ReportOnly == reportOnlyAll || p != nil && p == h.def) {
 		return h.serveReportOnly(w, r, next, repl, name, p, object)
 	}
 	if r.Method == http.MethodOptions {
+		if h.buckets != nil {
+			p = h.preflightPolicy(r, bucket, p)
+		}
 		d := h.evaluate(p, r, object)
 		setPlaceholders(repl, name, p, &d)
 		if d.Result == s3cors.Denied && h.logger.Core().Enabled(zap.DebugLevel) {
@@ -146,6 +172,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	return h.serveActual(w, r, next, repl, name, p, h.evaluate(p, r, object))
 }
+
+// serveUnattributed serves a request the module attributes to no bucket
+// (the service endpoint, a host under no base domain, a path or host the
+// store might read as another bucket). Its preflight is refused as S3
+// refuses one to a bucket that does not exist, never forwarded: the store
+// would answer it with its own CORS headers. Its actual response carries
+// none of the store's CORS headers (unless keep_upstream_cors) and no
+// rule's. In report-only mode it goes to the store untouched.
+func (h *Handler) serveUnattributed(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.s3api != nil && h.pathStyle() && h.s3api.IsCORSRequest(r) {
+		// `?cors` whose first path segment is no valid bucket name gets
+		// S3's InvalidBucketName, as before the module stopped trusting
+		// such paths; with a valid one the store answers: the module acts
+		// on no bucket it cannot attribute.
+		if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); first != "" && !s3cors.ValidBucketName(first) {
+			h.serveS3API(w, r, first, next)
+			return nil
+		}
+	}
+	if h.ReportOnly != "" {
+		return next.ServeHTTP(w, r)
+	}
+	if r.Method == http.MethodOptions {
+		d := h.evaluate(missingBucket, r, false)
+		d.WritePreflight(w)
+		return nil
+	}
+	if h.KeepUpstreamCORS {
+		return next.ServeHTTP(w, r)
+	}
+	var none *s3cors.Policy
+	return h.serveActual(w, r, next, nil, nil, nil, none.Evaluate(r, false))
+}
+
+// missingBucket is the policy of requests attributed to no bucket, and of
+// buckets the store does not have (see preflightPolicy).
+var missingBucket = s3cors.MissingBucket()
 
 // evaluate decides a request and counts the decision. One decision in 64
 // is timed, which keeps the clock off the request path almost always.
@@ -225,7 +288,8 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddy
 	repl *caddy.Replacer, name any, p *s3cors.Policy, d s3cors.Decision,
 ) error {
 	setPlaceholders(repl, name, p, &d)
-	cw := s3cors.NewResponseWriter(w, d, h.KeepUpstreamCORS)
+	cw := s3cors.AcquireResponseWriter(w, &d, h.KeepUpstreamCORS)
+	defer cw.Release()
 	err := next.ServeHTTP(cw, r)
 	if cw.WroteHeader() {
 		return err

@@ -204,13 +204,32 @@ func TestHandler(t *testing.T) {
 		{name: "not modified keeps semantics", req: request{path: "/photos/etag", headers: map[string]string{
 			"Origin": "https://app.example.com", "If-None-Match": `"v1"`}},
 			status: 304, upstream: true, headers: testenv.With(allowedApp, "Vary", vary3+"\nAccept-Encoding", "Etag", `"v1"`)},
-		{name: "no bucket passes through untouched", req: request{path: "/", headers: appOrigin},
-			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: map[string]string{
-				"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Credentials": "true",
-				"Vary": "Origin\nAccept-Encoding", "X-Bucket": "{http.s3_cors.bucket}", "X-Result": "{http.s3_cors.result}"}},
-		{name: "no bucket preflight passes through", req: request{method: "OPTIONS", path: "/", headers: map[string]string{
+		// Requests attributed to no bucket: none of the store's CORS
+		// headers, no rule's; preflights refused, never forwarded.
+		{name: "no bucket loses the store's CORS headers", req: request{path: "/", headers: appOrigin},
+			status: 200, body: "ListAllMyBucketsResult", upstream: true, headers: testenv.With(noCORS(),
+				"Vary", "Accept-Encoding", "X-Bucket", "{http.s3_cors.bucket}", "X-Result", "{http.s3_cors.result}")},
+		{name: "no bucket preflight refused", req: request{method: "OPTIONS", path: "/", headers: map[string]string{
 			"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}},
-			status: 200, upstream: true, headers: map[string]string{"Access-Control-Allow-Credentials": "true"}},
+			status: 403, body: "CORSResponse: Bucket not found", headers: noCORS()},
+		{name: "double slash preflight refused", req: request{method: "OPTIONS", path: "//photos/hello.txt", headers: map[string]string{
+			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
+			status: 403, body: "CORSResponse: Bucket not found", headers: noCORS()},
+		{name: "double slash preflight without origin", req: request{method: "OPTIONS", path: "//photos/hello.txt"},
+			status: 400, body: "Origin request header needed", headers: noCORS()},
+		{name: "double slash actual", req: request{path: "//photos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{name: "double slash actual from an allowed origin", req: request{path: "//photos/a.jpg", headers: appOrigin},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{name: "encoded slash preflight refused", req: request{method: "OPTIONS", path: "/%2Fphotos/a.jpg", headers: map[string]string{
+			"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
+			status: 403, body: "CORSResponse: Bucket not found", headers: noCORS()},
+		{name: "encoded slash actual", req: request{path: "/%2Fphotos/a.jpg", headers: map[string]string{"Origin": "https://evil.example"}},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{name: "encoded slash in bucket actual", req: request{path: "/photos%2Fa.jpg", headers: appOrigin},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{name: "dot-dot actual", req: request{path: "/photos/../private/a.jpg", headers: appOrigin},
+			status: 200, body: "hello", upstream: true, headers: testenv.With(noCORS(), "Vary", "Accept-Encoding")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, optionsBefore := m.requests.Load(), m.options.Load()
@@ -229,7 +248,7 @@ func TestHandler(t *testing.T) {
 			if reached != tc.upstream {
 				t.Errorf("reached the store: %v, want %v", reached, tc.upstream)
 			}
-			if tc.req.method == "OPTIONS" && tc.req.path != "/" && m.options.Load() != optionsBefore {
+			if tc.req.method == "OPTIONS" && m.options.Load() != optionsBefore {
 				t.Error("a preflight reached the store")
 			}
 		})
@@ -278,8 +297,22 @@ func TestHandlerResolution(t *testing.T) {
 			403, map[string]string{"X-Result": "denied"}},
 		{"default on actual request", request{host: "videos.s3.example.com", path: "/a", headers: map[string]string{"Origin": "https://default.example.com"}},
 			200, map[string]string{"Access-Control-Allow-Origin": "https://default.example.com", "Vary": vary3 + "\nAccept-Encoding"}},
-		{"foreign host passes through", request{host: "photos.example.net", path: "/a", headers: map[string]string{"Origin": "https://app.example.com"}},
-			200, map[string]string{"X-Bucket": "{http.s3_cors.bucket}", "Access-Control-Allow-Origin": "https://app.example.com", "Vary": "Origin\nAccept-Encoding"}},
+		{"foreign host loses the store's CORS headers", request{host: "photos.example.net", path: "/a", headers: map[string]string{"Origin": "https://app.example.com"}},
+			200, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
+		{"foreign host preflight refused", request{method: "OPTIONS", host: "photos.example.net", path: "/a", headers: preflight("https://app.example.com")},
+			403, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}")},
+		// MinIO reads these hosts path style (trailing dot) or as another
+		// bucket (upper case): no rule's headers, none of the store's.
+		{"trailing-dot host", request{host: "photos.s3.example.com.", path: "/private/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
+			200, testenv.With(noCORS(), "X-Bucket", "{http.s3_cors.bucket}", "Vary", "Accept-Encoding")},
+		{"trailing-dot host with port", request{host: "photos.s3.example.com.:443", path: "/private/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
+			200, testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{"upper-case host", request{host: "PHOTOS.s3.example.com", path: "/s.txt", headers: map[string]string{"Origin": "https://app.example.com"}},
+			200, testenv.With(noCORS(), "Vary", "Accept-Encoding")},
+		{"trailing-dot host preflight refused", request{method: "OPTIONS", host: "photos.s3.example.com.", path: "/a.jpg", headers: preflight("https://app.example.com")},
+			403, noCORS()},
+		{"upper-case host preflight refused", request{method: "OPTIONS", host: "Photos.S3.Example.Com", path: "/a.jpg", headers: preflight("https://app.example.com")},
+			403, noCORS()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := do(t, base, tc.req)

@@ -26,6 +26,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/cli"
+	"github.com/s3cors/caddy-s3cors/internal/putcors"
+	"github.com/s3cors/caddy-s3cors/internal/store"
 )
 
 func init() {
@@ -39,8 +41,9 @@ func init() {
 }
 
 // DefaultSyncInterval is how often a node picks up the configurations other
-// nodes wrote to shared storage, when sync_interval is not set.
-const DefaultSyncInterval = 5 * time.Second
+// nodes wrote to shared storage, when sync_interval is not set: the
+// syncer's own default.
+const DefaultSyncInterval = store.DefaultInterval
 
 // App is the s3_cors app: it holds the bucket CORS configurations set at run
 // time (through the admin API or the S3 API), keeps them in storage, and
@@ -97,23 +100,21 @@ func (a *App) Validate() error {
 	if a.SyncInterval < 0 {
 		return fmt.Errorf("s3_cors: sync_interval %s is negative", time.Duration(a.SyncInterval))
 	}
-	if a.Owner != "" && !isAccountID(a.Owner) {
-		return fmt.Errorf("s3_cors: owner %q is not a 12-digit account id", a.Owner)
+	if a.Owner != "" {
+		if err := checkOwner(a.Owner); err != nil {
+			return fmt.Errorf("s3_cors: %v", err)
+		}
 	}
 	return nil
 }
 
-// isAccountID reports whether s is a 12-digit AWS account id.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
+// checkOwner checks the owner setting, for Validate and for the Caddyfile
+// parser, which points at the token.
+func checkOwner(owner string) error {
+	if !putcors.IsAccountID(owner) {
+		return fmt.Errorf("owner %q is not a 12-digit account id", owner)
 	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // Interface guards

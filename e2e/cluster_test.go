@@ -142,6 +142,9 @@ func TestSharedObjectStore(t *testing.T) {
 	cliA := newAWSCLI(t, a.URL(0), m.AccessKey, m.SecretKey)
 	cliB := newAWSCLI(t, b.URL(0), m.AccessKey, m.SecretKey)
 	mc := minioClient(t, m)
+	// The sidecars ask MinIO (object_store's credentials) whether a
+	// bucket exists: CORS is for buckets that do.
+	makeBucket(t, mc, "photos")
 
 	const cors = `{"CORSRules":[{"ID":"os","AllowedOrigins":["https://os.example"],"AllowedMethods":["GET","PUT"],"MaxAgeSeconds":120}]}`
 	cliA.mustRun(t, "put-bucket-cors", "--bucket", "photos", "--cors-configuration", cliA.file(t, "cors.json", cors))

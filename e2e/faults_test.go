@@ -141,6 +141,8 @@ http://127.0.0.1:{{PORT0}} {
 		s3_api {
 			access_key `+accessKey+`
 			secret_key `+secretKey+`
+			# the object store keeps configurations only; the site's store is another
+			bucket_check off
 		}
 		bucket_config static {
 			rule {

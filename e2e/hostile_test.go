@@ -252,7 +252,9 @@ func TestHostileBucketNames(t *testing.T) {
 	c := startHostile(t)
 	site := c.URL(0)
 	names := []string{"..", "..%2F..%2F..%2Fescape", "%2E%2E%2Fescape", "a%2Fescape", "escape%2F..%2F..%2Fx",
-		"Escape", "UPPER", "es..cape", "-escape", "escape%00", "escape%0d%0a"}
+		"Escape", "UPPER", "es..cape", "-escape", "escape%00", "escape%0d%0a",
+		// Prefixes and suffixes S3 reserves.
+		"xn--escape", "sthree-escape", "escape-s3alias", "escape--ol-s3"}
 	// On the S3 API, path style, the first segment of the decoded path is
 	// the bucket: these address an object of a valid bucket, not an invalid
 	// name, and `?cors` on an object is the store's business: the request
@@ -477,6 +479,196 @@ func TestHostileSignatures(t *testing.T) {
 				t.Errorf("answer %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
 			}
 			unchanged(t)
+		})
+	}
+}
+
+// TestHostileAttribution attacks bucket resolution against real MinIO
+// (MINIO_DOMAIN=s3.test): requests the store may read as another bucket
+// than the sidecar, or as none, must carry neither a rule's CORS headers
+// nor MinIO's own (which echo any origin with credentials), and such
+// preflights are refused by the sidecar, never forwarded. `photos` lets
+// appOrigin read with credentials; `private` has no CORS configuration
+// and is readable anonymously, so MinIO serves its data to anyone.
+func TestHostileAttribution(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIOWithEnv(t, "MINIO_DOMAIN=s3.test")
+	mc := minioClient(t, m)
+	for _, bucket := range []string{"photos", "private"} {
+		makeBucket(t, mc, bucket)
+		putObject(t, mc, bucket, "s.txt", "secret of "+bucket)
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		err := mc.SetBucketPolicy(ctx, bucket, publicReadPolicy(bucket))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := `
+		bucket_config photos {
+			rule {
+				origins ` + appOrigin + `
+				methods GET
+			}
+		}`
+	// Sites that take any Host, as a catch-all sidecar does.
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://:{{PORT0}} {
+	bind 127.0.0.1
+	s3_cors {
+		bucket host s3.test`+rule+`
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+http://:{{PORT1}} {
+	bind 127.0.0.1
+	s3_cors {`+rule+`
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+`, testenv.CaddyOptions{Ports: 2})
+	hostSite, pathSite := c.URL(0), c.URL(1)
+	const evil = "https://evil.example"
+	tests := []struct {
+		name, site, method, host, target, origin string
+		status                                   int    // 0: any
+		body                                     string // a part of the body; "" not checked
+		acao                                     string // wanted Access-Control-Allow-Origin, "" for none
+	}{
+		// Controls: what the sidecar must keep doing.
+		{"host style allowed", hostSite, "GET", "photos.s3.test", "/s.txt", appOrigin, 200, "secret of photos", appOrigin},
+		{"host style preflight allowed", hostSite, "OPTIONS", "photos.s3.test", "/s.txt", appOrigin, 200, "", appOrigin},
+		{"path style allowed", pathSite, "GET", "", "/photos/s.txt", appOrigin, 200, "secret of photos", appOrigin},
+		{"path style other bucket", pathSite, "GET", "", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+
+		// Issue 14 item 1: MinIO serves these path style or as another
+		// bucket; photos' rule must not decorate them.
+		{"trailing-dot host", hostSite, "GET", "photos.s3.test.", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+		{"trailing-dot host preflight", hostSite, "OPTIONS", "photos.s3.test.", "/private/s.txt", appOrigin, 403, "Bucket not found", ""},
+		{"upper-case host", hostSite, "GET", "PHOTOS.s3.test", "/s.txt", appOrigin, 0, "", ""},
+		{"upper-case base", hostSite, "GET", "photos.S3.TEST", "/private/s.txt", appOrigin, 200, "secret of private", ""},
+		{"upper-case host preflight", hostSite, "OPTIONS", "PHOTOS.s3.test", "/s.txt", appOrigin, 403, "Bucket not found", ""},
+
+		// Issue 14 item 2: MinIO's own CORS headers never get through.
+		{"double slash preflight", pathSite, "OPTIONS", "", "//photos/s.txt", evil, 403, "Bucket not found", ""},
+		{"double slash actual", pathSite, "GET", "", "//photos/s.txt", evil, 0, "", ""},
+		{"encoded slash actual", pathSite, "GET", "", "/%2Fphotos/s.txt", evil, 0, "", ""},
+		{"encoded slash preflight", pathSite, "OPTIONS", "", "/%2Fphotos/s.txt", evil, 403, "Bucket not found", ""},
+		{"dot-dot actual", pathSite, "GET", "", "/photos/../private/s.txt", appOrigin, 0, "", ""},
+		{"service endpoint", pathSite, "GET", "", "/", evil, 0, "", ""},
+		{"service endpoint preflight", pathSite, "OPTIONS", "", "/", evil, 403, "Bucket not found", ""},
+		{"foreign host on a catch-all site", hostSite, "GET", "other.example", "/private/s.txt", evil, 200, "secret of private", ""},
+		{"foreign host preflight", hostSite, "OPTIONS", "other.example", "/private/s.txt", evil, 403, "Bucket not found", ""},
+		{"allowed bucket, other origin", pathSite, "GET", "", "/photos/s.txt", evil, 200, "secret of photos", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, tc.site+tc.target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			req.Header.Set("Origin", tc.origin)
+			if tc.method == "OPTIONS" {
+				req.Header.Set("Access-Control-Request-Method", "GET")
+			}
+			res, body := mustSend(t, req)
+			if tc.status != 0 && res.StatusCode != tc.status {
+				t.Errorf("status %d, want %d: %.300s", res.StatusCode, tc.status, body)
+			}
+			if !strings.Contains(body, tc.body) {
+				t.Errorf("body %.300q, want %q in it", body, tc.body)
+			}
+			got := res.Header.Values("Access-Control-Allow-Origin")
+			if tc.acao == "" {
+				for name, v := range res.Header {
+					if strings.HasPrefix(name, "Access-Control-") {
+						t.Errorf("%s: %q (status %d, body %.200q)", name, v, res.StatusCode, body)
+					}
+				}
+			} else if len(got) != 1 || got[0] != tc.acao {
+				t.Errorf("Access-Control-Allow-Origin %q, want %q", got, tc.acao)
+			}
+		})
+	}
+}
+
+// TestHostileCredentials sends ?cors writes carrying two credentials, one
+// valid: two Authorization lines, a presigned URL with X-Amz-Signature
+// twice. Each is refused with S3's 400 InvalidArgument and nothing is
+// stored, whichever credential comes first.
+func TestHostileCredentials(t *testing.T) {
+	t.Parallel()
+	c := startHostile(t)
+	site := c.URL(0)
+	bogus := "AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260314/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)
+	presigned := func(t *testing.T) *http.Request {
+		req, err := http.NewRequest("PUT", site+"/creds?cors", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := req.URL.Query()
+		q.Set("X-Amz-Expires", "300")
+		req.URL.RawQuery = q.Encode()
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
+			req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := http.NewRequest("PUT", u, strings.NewReader(cfgA))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := md5.Sum([]byte(cfgA))
+		out.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		return out
+	}
+	tests := []struct {
+		name    string
+		request func(t *testing.T) *http.Request
+	}{
+		{"Authorization twice, valid first", func(t *testing.T) *http.Request {
+			req := signedCORS(t, "PUT", site, "creds", cfgA, accessKey, secretKey, time.Now())
+			req.Header.Add("Authorization", bogus)
+			return req
+		}},
+		{"Authorization twice, valid last", func(t *testing.T) *http.Request {
+			req := signedCORS(t, "PUT", site, "creds", cfgA, accessKey, secretKey, time.Now())
+			req.Header["Authorization"] = append([]string{bogus}, req.Header["Authorization"]...)
+			return req
+		}},
+		{"X-Amz-Signature twice, valid first", func(t *testing.T) *http.Request {
+			req := presigned(t)
+			req.URL.RawQuery += "&X-Amz-Signature=" + strings.Repeat("0", 64)
+			return req
+		}},
+		{"X-Amz-Signature twice, valid last", func(t *testing.T) *http.Request {
+			req := presigned(t)
+			req.URL.RawQuery = strings.Replace(req.URL.RawQuery, "X-Amz-Signature=", "X-Amz-Signature="+strings.Repeat("0", 64)+"&X-Amz-Signature=", 1)
+			return req
+		}},
+	}
+	// The presigned URL itself is accepted: the refusals are not about it.
+	res, body := mustSend(t, presigned(t))
+	if res.StatusCode != 200 {
+		t.Fatalf("presigned PUT: %d %s", res.StatusCode, body)
+	}
+	if res, body := mustSend(t, signedCORS(t, "DELETE", site, "creds", "", accessKey, secretKey, time.Now())); res.StatusCode != 204 {
+		t.Fatalf("DELETE: %d %s", res.StatusCode, body)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := mustSend(t, tc.request(t))
+			if res.StatusCode != 400 || s3Code(body) != "InvalidArgument" {
+				t.Errorf("got %d %s, want 400 InvalidArgument", res.StatusCode, body)
+			}
+			if st, got := adminGet(t, c.Admin, "creds"); st != 404 {
+				t.Errorf("configuration stored: %d %s", st, got)
+			}
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -20,6 +21,18 @@ import (
 // code and message.
 func ParseXML(body []byte) (*Configuration, error) {
 	return parse(body, (*builder).parseXML)
+}
+
+// ParseStoredXML parses a configuration read back from storage. It is
+// ParseXML without the checks added after such a configuration may have
+// been written (an AllowedOrigin with a control character or white space
+// around it), so that an upgrade never stops serving a stored
+// configuration; the APIs refuse those values in new writes.
+func ParseStoredXML(body []byte) (*Configuration, error) {
+	return parse(body, func(b *builder, body []byte) *Error {
+		b.stored = true
+		return b.parseXML(body)
+	})
 }
 
 // ParseJSON parses and validates the aws cli / SDK shape
@@ -72,6 +85,9 @@ type builder struct {
 	// per rule being built
 	open       bool
 	hasElement bool
+	// stored relaxes the checks added since configurations were first
+	// stored (see ParseStoredXML).
+	stored bool
 }
 
 // element names, XML and JSON alike
@@ -124,7 +140,7 @@ func (b *builder) addElement(name, value string) *Error {
 		b.note(validateMethod(value))
 	case elAllowedOrigin:
 		r.AllowedOrigins = append(r.AllowedOrigins, value)
-		b.note(validateOrigin(value))
+		b.note(validateOrigin(value, b.stored))
 	case elExposeHeader:
 		r.ExposeHeaders = append(r.ExposeHeaders, value)
 		b.note(validateExposeHeader(value))
@@ -286,6 +302,9 @@ func (b *builder) parseJSON(body []byte) *Error {
 		return errMalformedXML()
 	}
 	trimmed := bytes.TrimSpace(body)
+	if checkJSONMembers(trimmed) != nil {
+		return errMalformedXML()
+	}
 	var rules []jsonRule
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if decodeStrict(trimmed, &rules) != nil {
@@ -345,4 +364,77 @@ func decodeStrict(body []byte, v any) error {
 		return errors.New("s3cors: data after the JSON value")
 	}
 	return nil
+}
+
+// maxJSONDepth is how deep the JSON shape nests: {"CORSRules": [{"AllowedOrigins": [...]}]}.
+const maxJSONDepth = 4
+
+// jsonMemberNames are the member names of the JSON shape, spelled exactly.
+var jsonMemberNames = map[string]bool{
+	"CORSRules": true, "ID": true, "AllowedHeaders": true, "AllowedMethods": true,
+	"AllowedOrigins": true, "ExposeHeaders": true, "MaxAgeSeconds": true,
+}
+
+// checkJSONMembers refuses what encoding/json would take silently and
+// other readers of the same document would read differently: a member
+// name in another case (`corsrules`) or twice in one object (the last
+// would win). Where a member may appear is decodeStrict's business; the
+// shape nests four deep at most (object, rules, rule, values), so deeper
+// input stops here at once.
+func checkJSONMembers(body []byte) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	// One frame per open object or array: the names seen, and whether
+	// the next token of an object is a member name.
+	type frame struct {
+		object   bool
+		wantName bool
+		names    map[string]bool
+	}
+	var stack []frame
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.wantName {
+			if tok == json.Delim('}') {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			name, _ := tok.(string)
+			if !jsonMemberNames[name] {
+				return fmt.Errorf("s3cors: unknown JSON member %q", name)
+			}
+			if top.names[name] {
+				return fmt.Errorf("s3cors: JSON member %q twice", name)
+			}
+			top.names[name] = true
+			top.wantName = false
+			continue
+		}
+		if top != nil && top.object {
+			top.wantName = true // this token is a member's value
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == maxJSONDepth {
+				return errors.New("s3cors: JSON nested too deep")
+			}
+			if tok == json.Delim('{') {
+				stack = append(stack, frame{object: true, wantName: true, names: map[string]bool{}})
+			} else {
+				stack = append(stack, frame{})
+			}
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
 }

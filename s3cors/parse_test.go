@@ -56,6 +56,11 @@ func TestParseXMLErrors(t *testing.T) {
 		{"id too long", xmlDoc("<CORSRule><ID>" + strings.Repeat("i", 256) + "</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), "InvalidArgument", msgIDTooLong},
 		{"101 rules", xmlDoc(strings.Repeat(validRuleXML, 101)), wantInvalidReq, msgTooManyRules},
 		{"101 rules win over a bad value", xmlDoc(strings.Replace(validRuleXML, "GET", "get", 1) + strings.Repeat(validRuleXML, 100)), wantInvalidReq, msgTooManyRules},
+		{"origin with CR", xmlDoc("<CORSRule><AllowedOrigin>https://a&#13;</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, "AllowedOrigin https://a\r contains invalid character."},
+		{"origin with LF", xmlDoc("<CORSRule><AllowedOrigin>https://a\nb</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, "AllowedOrigin https://a\nb contains invalid character."},
+		{"origin with DEL", xmlDoc("<CORSRule><AllowedOrigin>https://a\x7f</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, "AllowedOrigin https://a\x7f contains invalid character."},
+		{"origin with spaces around", xmlDoc("<CORSRule><AllowedOrigin> https://a </AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, "AllowedOrigin  https://a  contains invalid character."},
+		{"origin on its own lines", xmlDoc("<CORSRule><AllowedOrigin>\n  https://a\n</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantInvalidReq, "AllowedOrigin \n  https://a\n contains invalid character."},
 		{"schema error wins over value error", xmlDoc(strings.Replace(validRuleXML, "GET", "get", 1), "<CORSRule></CORSRule>"), wantMalformed, msgMalformedXML},
 		{"first value in document order: origin before method", xmlDoc("<CORSRule><AllowedOrigin>*a*</AllowedOrigin><AllowedMethod>get</AllowedMethod></CORSRule>"), wantInvalidReq, `AllowedOrigin "*a*" can not have more than one wildcard.`},
 		{"first value in document order: method before origin", xmlDoc("<CORSRule><AllowedMethod>get</AllowedMethod><AllowedOrigin>*a*</AllowedOrigin></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is get"},
@@ -107,6 +112,26 @@ func TestParseJSONErrors(t *testing.T) {
 		{"control character", `{"CORSRules":[{"AllowedOrigins":["a\u0001"],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
 		{"invalid UTF-8", "{\"CORSRules\":[{\"ID\":\"\xff\",\"AllowedOrigins\":[\"*\"],\"AllowedMethods\":[\"GET\"]}]}", wantMalformed, msgMalformedXML},
 		{"101 rules", `{"CORSRules":[` + strings.Repeat(validRuleJSON+",", 100) + validRuleJSON + `]}`, wantInvalidReq, msgTooManyRules},
+		// Documents other tools would read otherwise (issue 14): refused.
+		{"CORSRules twice", `{"CORSRules":[{"AllowedOrigins":["https://a"],"AllowedMethods":["GET"]}],"CORSRules":[` + validRuleJSON + `]}`, wantMalformed, msgMalformedXML},
+		{"AllowedOrigins twice", `{"CORSRules":[{"AllowedOrigins":["https://a"],"AllowedMethods":["GET"],"AllowedOrigins":["*"]}]}`, wantMalformed, msgMalformedXML},
+		{"ID twice", `{"CORSRules":[{"ID":"a","ID":"b","AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"MaxAgeSeconds twice", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"],"MaxAgeSeconds":1,"MaxAgeSeconds":2}]}`, wantMalformed, msgMalformedXML},
+		{"corsrules in lower case", `{"corsrules":[` + validRuleJSON + `]}`, wantMalformed, msgMalformedXML},
+		{"allowedOrigins in another case", `{"CORSRules":[{"allowedOrigins":["*"],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"same member in two cases", `{"CORSRules":[{"AllowedOrigins":["https://a"],"ALLOWEDORIGINS":["*"],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		{"bare array, member twice", `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"],"AllowedMethods":["PUT"]}]`, wantMalformed, msgMalformedXML},
+		{"Kelvin sign in a member name", "{\"CORSRules\":[{\"AllowedOrigins\":[\"*\"],\"AllowedMethods\":[\"GET\"],\"ID\u212a\":\"x\"}]}", wantMalformed, msgMalformedXML},
+		{"nested too deep", `{"CORSRules":[{"AllowedOrigins":[["*"]],"AllowedMethods":["GET"]}]}`, wantMalformed, msgMalformedXML},
+		// AllowedOrigin values no browser sends, refused as ExposeHeader's.
+		{"origin with CR LF", `{"CORSRules":[{"AllowedOrigins":["https://a\r\nX-Injected: 1"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a\r\nX-Injected: 1 contains invalid character."},
+		{"origin with LF", `{"CORSRules":[{"AllowedOrigins":["https://a\n"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a\n contains invalid character."},
+		{"origin with tab", `{"CORSRules":[{"AllowedOrigins":["https://a\tb"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a\tb contains invalid character."},
+		{"origin with DEL", `{"CORSRules":[{"AllowedOrigins":["https://a\u007f"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a\x7f contains invalid character."},
+		{"origin with C1 control", `{"CORSRules":[{"AllowedOrigins":["https://a\u0085"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a\u0085 contains invalid character."},
+		{"origin with leading space", `{"CORSRules":[{"AllowedOrigins":[" https://a"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin  https://a contains invalid character."},
+		{"origin with trailing space", `{"CORSRules":[{"AllowedOrigins":["https://a "],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a  contains invalid character."},
+		{"origin of one space", `{"CORSRules":[{"AllowedOrigins":[" "],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin   contains invalid character."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +203,45 @@ func TestParseJSONShapes(t *testing.T) {
 		t.Errorf("JSON()\n got %s\nwant %s", got, want)
 	}
 	checkRoundTrip(t, object)
+}
+
+// TestParseStoredXML checks that a configuration stored before the
+// AllowedOrigin checks were tightened is still read back, while the same
+// document is refused as a new write.
+func TestParseStoredXML(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		stored bool // ParseStoredXML accepts it
+	}{
+		{"origin with spaces around", xmlDoc("<CORSRule><AllowedOrigin> https://a </AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), true},
+		{"origin with CR LF", xmlDoc("<CORSRule><AllowedOrigin>https://a&#13;\nb</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), true},
+		{"origin with two wildcards", xmlDoc("<CORSRule><AllowedOrigin>*a*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), false},
+		{"malformed", xmlDoc("<CORSRule></CORSRule>"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ParseXML([]byte(tt.body)); err == nil {
+				t.Error("ParseXML accepted it")
+			}
+			cfg, err := ParseStoredXML([]byte(tt.body))
+			if (err == nil) != tt.stored {
+				t.Fatalf("ParseStoredXML: %v, want accepted %v", err, tt.stored)
+			}
+			if cfg != nil && !cfg.Equal(mustParseStored(t, cfg.XML())) {
+				t.Error("stored configuration does not round-trip")
+			}
+		})
+	}
+}
+
+func mustParseStored(t *testing.T, body []byte) *Configuration {
+	t.Helper()
+	cfg, err := ParseStoredXML(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func TestParseEitherShape(t *testing.T) {

@@ -22,10 +22,19 @@ type Policy struct {
 	fewOrigins []originKey
 	// patterned lists, ascending, the rules with a `*` in some origin.
 	patterned []int32
-	// bucketMissing marks the policy of a bucket that does not exist, which
-	// only the tests know (MissingBucket in export_test.go): S3 answers its
-	// preflights "Bucket not found".
+	// bucketMissing marks the policy of a bucket that does not exist (see
+	// MissingBucket): S3 answers its preflights "Bucket not found".
 	bucketMissing bool
+}
+
+// MissingBucket returns the policy of a bucket that does not exist: a
+// preflight gets S3's "CORSResponse: Bucket not found", an actual request
+// passes through with no CORS headers. A proxy knows that a bucket is
+// missing only when it may ask the store (see docs/api.md, Buckets); it
+// uses this policy then, and for requests it attributes to no bucket, and
+// the tests check the engine's answer against S3's recorded one.
+func MissingBucket() *Policy {
+	return &Policy{bucketMissing: true}
 }
 
 const fewOriginsMax = 4

@@ -39,11 +39,12 @@ func (d *Decision) WritePreflight(w http.ResponseWriter) {
 // stay); then, when a rule matched, it adds the rule's headers, which
 // replace the store's whole CORS set even when keep is set.
 func (d *Decision) Decorate(h http.Header, keep bool) {
+	vary := true // the store may have sent a Vary: look
 	if !keep || d.rule != nil {
-		StripCORS(h)
+		vary = stripCORS(h)
 	}
 	if d.rule != nil {
-		d.addCORS(h, true)
+		d.addCORS(h, vary)
 	}
 }
 
@@ -85,7 +86,11 @@ func (d *Decision) addCORS(h http.Header, mergeVary bool) {
 // Access-Control-Request-Method, keeping every other Vary token. Header
 // names are matched case-insensitively, even when set outside
 // http.Header's canonical form.
-func StripCORS(h http.Header) {
+func StripCORS(h http.Header) { stripCORS(h) }
+
+// stripCORS is StripCORS that reports whether a Vary line is left, so
+// that adding S3's Vary needs no second look.
+func stripCORS(h http.Header) (varyLeft bool) {
 	// One pass over the map: ranging over a map has a fixed cost (a
 	// random start) that is a good part of the whole on small header
 	// sets. Deleting and replacing existing keys while ranging is safe.
@@ -94,17 +99,21 @@ func StripCORS(h http.Header) {
 		case len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix):
 			delete(h, name)
 		case len(name) == len(hdrVary) && strings.EqualFold(name, hdrVary):
-			filterVary(h, name, lines)
+			if filterVary(h, name, lines) {
+				varyLeft = true
+			}
 		}
 	}
+	return varyLeft
 }
 
 // acPrefix starts the name of every CORS response header.
 const acPrefix = "Access-Control-"
 
 // filterVary removes the CORS tokens from the Vary lines of h[name], and
-// the lines left empty. A line without such tokens is kept as it is.
-func filterVary(h http.Header, name string, lines []string) {
+// the lines left empty. A line without such tokens is kept as it is. It
+// reports whether a line is left under name.
+func filterVary(h http.Header, name string, lines []string) bool {
 	first := -1
 	for i, line := range lines {
 		if hasCORSToken(line) {
@@ -113,7 +122,7 @@ func filterVary(h http.Header, name string, lines []string) {
 		}
 	}
 	if first < 0 {
-		return // nothing to remove: no copy
+		return len(lines) > 0 // nothing to remove: no copy
 	}
 	kept := make([]string, first, len(lines))
 	copy(kept, lines[:first])
@@ -126,9 +135,10 @@ func filterVary(h http.Header, name string, lines []string) {
 	}
 	if len(kept) == 0 {
 		delete(h, name)
-	} else {
-		h[name] = kept
+		return false
 	}
+	h[name] = kept
+	return true
 }
 
 func isCORSVaryToken(t string) bool {

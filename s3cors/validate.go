@@ -36,11 +36,29 @@ func validateMethod(v string) *Error {
 	return nil
 }
 
-func validateOrigin(v string) *Error {
+// validateOrigin refuses more than one wildcard, then a control character
+// (CR, LF, tab, DEL, C1) or white space around the value: no browser sends
+// such an Origin, and echoing one would put it in a response header. The
+// text of the second error is inferred from S3's for AllowedHeader. stored
+// skips the second check (see ParseStoredXML).
+func validateOrigin(v string, stored bool) *Error {
 	if strings.Count(v, "*") > 1 {
 		return s3err.InvalidRequest(`AllowedOrigin "` + v + `" can not have more than one wildcard.`)
 	}
+	if !stored && (hasControl(v) || v != strings.Trim(v, " ")) {
+		return s3err.InvalidRequest("AllowedOrigin " + v + " contains invalid character.")
+	}
 	return nil
+}
+
+// hasControl reports whether v holds a control character: C0, DEL or C1.
+func hasControl(v string) bool {
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7F && c <= 0x9F {
+			return true
+		}
+	}
+	return false
 }
 
 func validateAllowedHeader(v string) *Error {

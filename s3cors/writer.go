@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 )
 
 // ResponseWriter decorates an actual response as it goes out: when the
@@ -24,6 +25,26 @@ type ResponseWriter struct {
 func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWriter {
 	return &ResponseWriter{ResponseWriter: w, decision: d, keep: keep}
 }
+
+// AcquireResponseWriter is NewResponseWriter from a pool: the writer must
+// be given back with Release once the handler it was passed to has
+// returned. net/http forbids using a ResponseWriter after ServeHTTP
+// returns, which is what makes reusing it safe; it saves an allocation on
+// every actual request.
+func AcquireResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
+	cw := writerPool.Get().(*ResponseWriter)
+	cw.ResponseWriter, cw.decision, cw.keep = w, *d, keep
+	return cw
+}
+
+// Release gives a writer from AcquireResponseWriter back to the pool. It
+// must not be used afterwards.
+func (w *ResponseWriter) Release() {
+	*w = ResponseWriter{} // keep no response or policy alive
+	writerPool.Put(w)
+}
+
+var writerPool = sync.Pool{New: func() any { return new(ResponseWriter) }}
 
 // WriteHeader decorates the headers before a final status. Informational
 // statuses (100 Continue, 103 Early Hints) pass through untouched: the

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -190,41 +191,88 @@ func TestStreaming(t *testing.T) {
 	}
 }
 
-func TestWrapPassesRootThrough(t *testing.T) {
+// TestWrapUnattributed checks requests Wrap attributes to no bucket: the
+// preflight is refused as one to a missing bucket and never reaches next,
+// the actual response loses next's CORS headers and gets none.
+func TestWrapUnattributed(t *testing.T) {
 	p := mustPolicy(t, `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`)
-	var called bool
-	h := Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		called = true
-		w.Header().Set("Access-Control-Allow-Origin", "upstream")
-	}))
-	r := httptest.NewRequest("OPTIONS", "/", nil)
-	r.Header.Set("Origin", "o")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	if !called || rec.Header().Get(hdrAllowOrigin) != "upstream" {
-		t.Errorf("root request not passed through untouched: called %v, headers %v", called, rec.Header())
+	for _, tt := range []struct {
+		name, method, target string
+		status               int
+	}{
+		{"root preflight", "OPTIONS", "/", 403},
+		{"root actual", "GET", "/", 200},
+		{"double slash preflight", "OPTIONS", "//b/k", 403},
+		{"double slash actual", "GET", "//b/k", 200},
+		{"encoded slash preflight", "OPTIONS", "/%2Fb/k", 403},
+		{"encoded slash in bucket actual", "GET", "/b%2Fk", 200},
+		{"dot-dot actual", "GET", "/b/../c/k", 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var called bool
+			h := Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				called = true
+				w.Header().Set("Access-Control-Allow-Origin", "upstream")
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
+			}))
+			r := httptest.NewRequest(tt.method, "http://s3.test"+tt.target, nil)
+			r.Header.Set("Origin", "o")
+			r.Header.Set("Access-Control-Request-Method", "GET")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if called != (tt.method != "OPTIONS") {
+				t.Errorf("next called: %v", called)
+			}
+			for name := range rec.Header() {
+				if strings.HasPrefix(name, "Access-Control-") {
+					t.Errorf("%s: %q", name, rec.Header()[name])
+				}
+			}
+			if tt.status == 403 && !strings.Contains(rec.Body.String(), "CORSResponse: Bucket not found") {
+				t.Errorf("body %q", rec.Body.String())
+			}
+		})
 	}
 }
 
-func TestSplitPath(t *testing.T) {
+func TestSplitURL(t *testing.T) {
 	tests := []struct {
-		path   string
-		bucket string
-		object bool
+		name, target string
+		bucket       string
+		object       bool
 	}{
-		{"/", "", false},
-		{"", "", false},
-		{"/b", "b", false},
-		{"/b/", "b", false},
-		{"/b/k", "b", true},
-		{"/b/k/", "b", true},
-		{"//k", "", true},
+		{"root", "/", "", false},
+		{"bucket", "/b", "b", false},
+		{"bucket slash", "/b/", "b", false},
+		{"object", "/b/k", "b", true},
+		{"object slash", "/b/k/", "b", true},
+		{"dotted key", "/b/a.b/c..d/.e", "b", true},
+		{"dotted bucket", "/my.b/k", "my.b", true},
+		{"double slash", "//b/k", "", false},
+		{"encoded slash first", "/%2Fb/k", "", false},
+		{"encoded slash in bucket", "/b%2Fk", "", false},
+		{"encoded letter in bucket", "/%62/k", "", false},
+		{"encoded key", "/b/k%2Fx", "b", true},
+		{"dot segment", "/b/./k", "", false},
+		{"dot-dot segment", "/b/../c/k", "", false},
+		{"dot-dot bucket", "/../c/k", "", false},
+		{"dot-dot last", "/b/k/..", "", false},
+		{"dot-dot with spaces", "/b/%20..%20/k", "", false},
+		{"backslash dot-dot", "/b\\..\\c", "", false},
+		{"encoded dot-dot", "/b/%2E%2E/c", "", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			b, o := SplitPath(tt.path)
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := url.ParseRequestURI(tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, o := SplitURL(u)
 			if b != tt.bucket || o != tt.object {
-				t.Errorf("got %q %v", b, o)
+				t.Errorf("got %q %v, want %q %v", b, o, tt.bucket, tt.object)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func conformanceServer(t *testing.T, m *memConfigs) *httptest.Server {
 			return
 		}
 		bucket, _ := s3cors.SplitPath(r.URL.Path)
-		s3.ServeCORS(w, r, bucket, m)
+		s3.ServeCORS(w, r, bucket, m, nil)
 	}))
 	t.Cleanup(srv.Close)
 	return srv

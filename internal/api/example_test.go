@@ -81,14 +81,14 @@ func ExampleS3API() {
 	live := &store{m: map[string]*s3cors.Configuration{}}
 	s3 := &api.S3API{
 		// The real verifier is SigV4; this one lets every request in.
-		Verify: func(r *http.Request, limit int64) ([]byte, http.Header, error) {
+		Verify: func(r *http.Request, _ string, limit int64) ([]byte, http.Header, error) {
 			return nil, nil, nil
 		},
 	}
 	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s3.IsCORSRequest(r) {
 			bucket, _ := s3cors.SplitPath(r.URL.Path)
-			s3.ServeCORS(w, r, bucket, live)
+			s3.ServeCORS(w, r, bucket, live, nil)
 			return
 		}
 		fmt.Println("to the store:", r.URL)

@@ -151,9 +151,5 @@ func parseInline(raw json.RawMessage) (*s3cors.Configuration, error) {
 		}
 		doc = []byte(s)
 	}
-	trimmed := bytes.TrimSpace(doc)
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		return s3cors.ParseJSON(doc)
-	}
-	return s3cors.ParseXML(doc)
+	return s3cors.Parse(doc)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,15 +20,26 @@ import (
 // it resolved (path or virtual-hosted style); every other request goes on
 // to the store.
 type S3API struct {
-	// Verify authenticates a request, as the AWS Signature Version 4
-	// verifier does. It reads the body, at most bodyLimit bytes plus one
-	// (a longer body may be returned as read: it is refused as too large),
+	// Verify authenticates a request to bucket, as the AWS Signature
+	// Version 4 verifier does, and checks that its key may manage the
+	// bucket. It reads the body, at most bodyLimit bytes plus one (a
+	// longer body may be returned as read: it is refused as too large),
 	// decoded from aws-chunked when needed, and returns it with the
 	// trailing headers (such as x-amz-checksum-crc32) of a chunked body.
 	// An authentication failure is an *s3err.Error (AccessDenied,
 	// SignatureDoesNotMatch, ...), answered as it is; any other error is
-	// a 500. Nil refuses every request with AccessDenied.
-	Verify func(r *http.Request, bodyLimit int64) (body []byte, trailer http.Header, err error)
+	// a 500. Nil refuses every request with AccessDenied, unless Store
+	// is set.
+	Verify func(r *http.Request, bucket string, bodyLimit int64) (body []byte, trailer http.Header, err error)
+	// Store, when set, makes the store authorize every request (the
+	// store mode): the request goes to the store given to ServeCORS and
+	// the store's answer decides; Verify is not used.
+	Store *StoreAuthority
+	// Buckets, when set, tells whether a bucket exists in the store. In
+	// the static mode a `?cors` request on a bucket it knows to be missing
+	// is answered 404 NoSuchBucket, after authentication, as S3 does. (In
+	// the store mode the store says so itself.)
+	Buckets BucketExistence
 	// Owner is the account id x-amz-expected-bucket-owner is checked
 	// against; empty is no owner, and any expectation is then refused
 	// with AccessDenied.
@@ -41,6 +53,14 @@ type S3API struct {
 	// DefaultBodyTimeout; negative, no bound of its own (the server's
 	// timeouts still apply).
 	BodyTimeout time.Duration
+}
+
+// BucketExistence tells whether a bucket exists in the store.
+type BucketExistence interface {
+	// BucketExists reports whether the store has bucket; known is false
+	// when it cannot tell (no credentials to ask with, the store did not
+	// answer).
+	BucketExists(ctx context.Context, bucket string) (exists, known bool)
 }
 
 // IsCORSRequest reports whether r is one of S3's bucket CORS operations:
@@ -69,16 +89,18 @@ func (s *S3API) IsCORSRequest(r *http.Request) bool {
 
 // ServeCORS answers a request IsCORSRequest accepted, for bucket, with
 // configs the live configurations (a nil interface: the app is not
-// running, 503). In
-// order: a method other than PUT, GET and DELETE is 405 MethodNotAllowed;
-// an invalid bucket name 400 InvalidBucketName; then the signature is
-// verified (a failure is answered and changes nothing), then
+// running, 503) and store the handler the request would reach without
+// the S3 API (used in the store mode only). In order: a method other than
+// PUT, GET and DELETE is 405 MethodNotAllowed; an invalid bucket name 400
+// InvalidBucketName; then the request is authenticated, by Verify or by
+// the store (a failure is answered and changes nothing); in the static
+// mode a bucket Buckets knows to be missing is 404 NoSuchBucket; then
 // x-amz-expected-bucket-owner; a PUT must carry Content-MD5 or an
 // x-amz-checksum-* header (in the headers or the chunked body's trailer),
 // which must match, and its body is always read as XML, as S3 does
 // whatever the Content-Type. Every answer carries x-amz-request-id and
 // x-amz-id-2.
-func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string, configs Configs) {
+func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string, configs Configs, store Store) {
 	// Bound the body from the start: even a request refused before its
 	// body is read has the rest of it drained by net/http afterwards, and
 	// that must not wait forever either. The deadline is lifted only once
@@ -98,25 +120,19 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 		s3err.InvalidBucketName(bucket).WriteTo(w)
 		return
 	}
-	if s.Verify == nil {
-		s3err.AccessDenied().WriteTo(w)
-		return
-	}
-	body, trailer, err := s.Verify(r, s3cors.MaxBodySize)
-	if err == nil {
-		lift() // the body was read to its end
-	}
-	if err != nil {
-		if isTimeout(err) {
-			s3err.RequestTimeout().WriteTo(w)
-			return
-		}
-		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
+	body, trailer, ok := s.authenticate(w, r, bucket, store, lift)
+	if !ok {
 		return
 	}
 	if configs == nil {
 		s3err.ServiceUnavailable().WriteTo(w)
 		return
+	}
+	if s.Store == nil && s.Buckets != nil {
+		if exists, known := s.Buckets.BucketExists(r.Context(), bucket); known && !exists {
+			s3err.NoSuchBucket(bucket).WriteTo(w)
+			return
+		}
 	}
 	if err := putcors.CheckExpectedOwner(r.Header, s.Owner); err != nil {
 		err.WriteTo(w)
@@ -141,4 +157,29 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	case http.MethodDelete:
 		deleteConfiguration(w, r, s.LogError, configs, bucket, SourceS3, "s3_cors s3 api")
 	}
+}
+
+// authenticate authenticates r, by the store in the store mode, by Verify
+// otherwise, and returns its payload and trailing headers; on failure it
+// has answered w. lift lifts the body's read deadline.
+func (s *S3API) authenticate(w http.ResponseWriter, r *http.Request, bucket string, store Store, lift func(),
+) (body []byte, trailer http.Header, ok bool) {
+	if s.Store != nil {
+		return s.Store.authorize(w, r, bucket, store, lift, s.LogError)
+	}
+	if s.Verify == nil {
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
+	body, trailer, err := s.Verify(r, bucket, s3cors.MaxBodySize)
+	if err != nil {
+		if isTimeout(err) {
+			s3err.RequestTimeout().WriteTo(w)
+			return nil, nil, false
+		}
+		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
+		return nil, nil, false
+	}
+	lift() // the body was read to its end
+	return body, trailer, true
 }

@@ -25,7 +25,7 @@ type fakeVerifier struct {
 	limit   int64
 }
 
-func (f *fakeVerifier) verify(r *http.Request, limit int64) ([]byte, http.Header, error) {
+func (f *fakeVerifier) verify(r *http.Request, _ string, limit int64) ([]byte, http.Header, error) {
 	f.mu.Lock()
 	f.calls++
 	f.limit = limit
@@ -176,7 +176,7 @@ func TestS3APIServeCORS(t *testing.T) {
 				t.Fatalf("%s %s is not a CORS request", tt.req.Method, tt.req.URL)
 			}
 			rec := httptest.NewRecorder()
-			api.ServeCORS(rec, tt.req, bucket, configs)
+			api.ServeCORS(rec, tt.req, bucket, configs, nil)
 			if tt.code != "" {
 				checkError(t, rec, tt.status, tt.code, tt.fields)
 				if tt.message != "" {

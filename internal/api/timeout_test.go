@@ -32,17 +32,18 @@ func (s slowConfigs) SetConfiguration(ctx context.Context, bucket string, cfg *s
 }
 
 // rawPut sends a PUT /<bucket>?cors to addr announcing announced bytes of
-// body and sending sent of them, then waits for the answer: its status
-// line, body and how long it took from the end of the headers.
-func rawPut(t *testing.T, addr string, announced, sent int, body string) (string, string, time.Duration) {
+// body and sending sent of them, with the extra header lines given, then
+// waits for the answer: its status line, body and how long it took from
+// the end of the headers.
+func rawPut(t *testing.T, addr string, announced, sent int, body string, extra ...string) (string, string, time.Duration) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "PUT /photos?cors HTTP/1.1\r\nHost: s3.example\r\nContent-MD5: %s\r\nContent-Length: %d\r\n\r\n%s",
-		md5Base64(body), announced, body[:sent])
+	fmt.Fprintf(conn, "PUT /photos?cors HTTP/1.1\r\nHost: s3.example\r\nContent-MD5: %s\r\nContent-Length: %d\r\n%s\r\n%s",
+		md5Base64(body), announced, strings.Join(append(extra, ""), "\r\n"), body[:sent])
 	start := time.Now()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -81,7 +82,7 @@ func TestS3APIBodyTimeout(t *testing.T) {
 			m := newMem(t, nil)
 			s := &S3API{Verify: (&fakeVerifier{}).verify, BodyTimeout: timeout}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s.ServeCORS(w, r, tc.bucket, slowConfigs{m, tc.storage})
+				s.ServeCORS(w, r, tc.bucket, slowConfigs{m, tc.storage}, nil)
 			}))
 			defer srv.Close()
 			status, body, took := rawPut(t, srv.Listener.Addr().String(), len(otherXML), tc.sent, otherXML)
@@ -123,6 +124,30 @@ func TestAdminBodyTimeout(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 400 || !strings.Contains(string(b), "<Code>RequestTimeout</Code>") {
 		t.Errorf("answer %d %s, want 400 RequestTimeout", res.StatusCode, b)
+	}
+	if _, ok := m.get("photos"); ok {
+		t.Error("a cut-off body was stored")
+	}
+}
+
+// TestStoreBodyTimeout: in the store mode the body is buffered before the
+// store is asked, under the same bound: a body that stops arriving is
+// answered 400 RequestTimeout and the store never sees the request.
+func TestStoreBodyTimeout(t *testing.T) {
+	store := newFakeStore()
+	m := newMem(t, nil)
+	s := &S3API{Store: &StoreAuthority{}, BodyTimeout: 300 * time.Millisecond}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeCORS(w, r, "photos", m, store.serve)
+	}))
+	defer srv.Close()
+	status, body, _ := rawPut(t, srv.Listener.Addr().String(), len(otherXML), 10, otherXML,
+		"Authorization: AWS4-HMAC-SHA256 Credential=CORSADMIN/20261130/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+	if status != "400 Bad Request" || !strings.Contains(body, "<Code>RequestTimeout</Code>") {
+		t.Fatalf("answer %s %s, want 400 RequestTimeout", status, body)
+	}
+	if n := len(store.clientRequests()) + store.probes(); n != 0 {
+		t.Errorf("the store saw %d requests", n)
 	}
 	if _, ok := m.get("photos"); ok {
 		t.Error("a cut-off body was stored")

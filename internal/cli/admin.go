@@ -17,12 +17,10 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
-
-// bucketsPath is the admin API route of the bucket configurations.
-const bucketsPath = "/s3_cors/buckets"
 
 // addAdminFlags adds the flags that find the admin API, as 'caddy stop'
 // and 'caddy reload' have them.
@@ -193,7 +191,7 @@ func cmdList(s streams, fl caddycmd.Flags) (int, error) {
 	}
 	headers := make(http.Header)
 	headers.Set("Accept", "application/json")
-	resp, err := adminRequest(adminAddr, http.MethodGet, bucketsPath, headers, nil)
+	resp, err := adminRequest(adminAddr, http.MethodGet, api.BucketsPath, headers, nil)
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
@@ -214,7 +212,7 @@ func cmdList(s streams, fl caddycmd.Flags) (int, error) {
 
 // bucketPath is the admin API route of one bucket's configuration.
 func bucketPath(bucket string) string {
-	return bucketsPath + "/" + url.PathEscape(bucket)
+	return api.BucketsPath + "/" + url.PathEscape(bucket)
 }
 
 // adminAddress finds the admin API from the --address, --config and
@@ -267,7 +265,7 @@ func (e *apiError) Error() string {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
-	if e.Status == http.StatusNotFound && strings.HasPrefix(e.URI, "/s3_cors/") {
+	if e.Status == http.StatusNotFound && strings.HasPrefix(e.URI, api.AdminPrefix) {
 		msg += " (is the s3_cors module in this Caddy build?)"
 	}
 	return msg

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -463,7 +464,7 @@ func TestExplain(t *testing.T) {
 		wantCode    int
 		wantStdout  []string // lines stdout must contain
 		wantStderr  []string
-		wantRequest *explainRequest // the body sent to POST /s3_cors/explain
+		wantRequest *api.ExplainRequest // the body sent to POST /s3_cors/explain
 		wantAccept  string
 	}{
 		{
@@ -544,7 +545,7 @@ func TestExplain(t *testing.T) {
 			args: []string{"--bucket", "photos", "--origin", "https://app.example.com", "--request-method", "PUT",
 				"--request-headers", "content-type", "--path", "photo.jpg", "--address", "$ADDR"},
 			wantStdout: []string{"preflight request: ALLOWED\n", "rule 0 (app): matches\n"},
-			wantRequest: &explainRequest{Bucket: "photos", Method: "OPTIONS", Path: "/photo.jpg", Origin: "https://app.example.com",
+			wantRequest: &api.ExplainRequest{Bucket: "photos", Method: "OPTIONS", Path: "/photo.jpg", Origin: "https://app.example.com",
 				Headers: map[string]string{"Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"}},
 			wantAccept: "text/plain",
 		},
@@ -552,7 +553,7 @@ func TestExplain(t *testing.T) {
 			name:        "bucket root on the running instance as JSON",
 			args:        []string{"--bucket", "photos", "--origin", "https://other.example", "--json", "--address", "$ADDR"},
 			wantStdout:  []string{`"kind":"actual"`, `"result":"denied"`},
-			wantRequest: &explainRequest{Bucket: "photos", Method: "GET", Path: "/", Origin: "https://other.example"},
+			wantRequest: &api.ExplainRequest{Bucket: "photos", Method: "GET", Path: "/", Origin: "https://other.example"},
 			wantAccept:  "application/json",
 		},
 		{
@@ -560,7 +561,7 @@ func TestExplain(t *testing.T) {
 			args:        []string{"--bucket", "videos", "--address", "$ADDR"},
 			wantCode:    1,
 			wantStderr:  []string{"NoSuchCORSConfiguration: The CORS configuration does not exist\n", "  BucketName: videos\n"},
-			wantRequest: &explainRequest{Bucket: "videos", Method: "GET", Path: "/"},
+			wantRequest: &api.ExplainRequest{Bucket: "videos", Method: "GET", Path: "/"},
 			wantAccept:  "text/plain",
 		},
 	}
@@ -590,7 +591,7 @@ func TestExplain(t *testing.T) {
 				reqs[0].ContentType != "application/json" || reqs[0].Accept != tt.wantAccept {
 				t.Fatalf("requests = %+v, want one POST /s3_cors/explain, JSON, Accept %s", reqs, tt.wantAccept)
 			}
-			var body explainRequest
+			var body api.ExplainRequest
 			if err := json.Unmarshal([]byte(reqs[0].Body), &body); err != nil {
 				t.Fatalf("request body %q: %v", reqs[0].Body, err)
 			}

@@ -13,12 +13,10 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
-
-// explainPath is the admin API route that explains a decision.
-const explainPath = "/s3_cors/explain"
 
 // explainCommand is `caddy s3-cors explain`: local with --config, through
 // POST /s3_cors/explain with --bucket.
@@ -62,15 +60,6 @@ With --json, the explanation is printed as JSON instead of text.
 	return cmd
 }
 
-// explainRequest is the body of POST /s3_cors/explain.
-type explainRequest struct {
-	Bucket  string            `json:"bucket"`
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
-	Origin  string            `json:"origin,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-}
-
 // cmdExplain builds the request the flags describe and explains how the
 // configuration decides it.
 func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
@@ -91,7 +80,7 @@ func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 	}
 
 	if configFile == "" {
-		return explainRemote(s, fl, explainRequest{
+		return explainRemote(s, fl, api.ExplainRequest{
 			Bucket:  bucket,
 			Method:  method,
 			Path:    "/" + key,
@@ -140,7 +129,7 @@ func cmdExplain(s streams, fl caddycmd.Flags) (int, error) {
 }
 
 // explainRemote asks the running instance to explain req.
-func explainRemote(s streams, fl caddycmd.Flags, req explainRequest) (int, error) {
+func explainRemote(s streams, fl caddycmd.Flags, req api.ExplainRequest) (int, error) {
 	if req.Bucket == "" {
 		return caddy.ExitCodeFailedStartup, s3err.InvalidBucketName(req.Bucket)
 	}
@@ -157,7 +146,7 @@ func explainRemote(s streams, fl caddycmd.Flags, req explainRequest) (int, error
 	if fl.Bool("json") {
 		headers.Set("Accept", "application/json")
 	}
-	resp, err := adminRequest(adminAddr, http.MethodPost, explainPath, headers, bytes.NewReader(body))
+	resp, err := adminRequest(adminAddr, http.MethodPost, api.ExplainPath, headers, bytes.NewReader(body))
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}

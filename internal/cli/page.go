@@ -19,13 +19,15 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/s3cors/caddy-s3cors/internal/api"
 )
 
 // The routes of the page bridge.
 const (
 	// pagePrefix is the admin API prefix the bridge forwards, the page's
 	// own (GET /s3_cors/) among them.
-	pagePrefix = "/s3_cors/"
+	pagePrefix = api.AdminPrefix
 	// loginPath takes the token the command printed and sets the cookie.
 	loginPath = "/login"
 	// sessionCookie carries the token on every later request.

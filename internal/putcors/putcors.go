@@ -122,7 +122,7 @@ func CheckExpectedOwner(h http.Header, owner string) *s3err.Error {
 		return nil
 	}
 	v := values[0]
-	if !isAccountID(v) {
+	if !IsAccountID(v) {
 		return s3err.New(http.StatusBadRequest, "InvalidBucketOwnerAWSAccountID", msgInvalidOwner+v+"]")
 	}
 	if v != owner {
@@ -131,7 +131,9 @@ func CheckExpectedOwner(h http.Header, owner string) *s3err.Error {
 	return nil
 }
 
-func isAccountID(v string) bool {
+// IsAccountID reports whether v is a 12-digit AWS account id, the shape of
+// x-amz-expected-bucket-owner and of the s3_cors app's owner.
+func IsAccountID(v string) bool {
 	if len(v) != 12 {
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 const (
 	msgAccessDenied       = "Access Denied"
 	msgNoSuchCORS         = "The CORS configuration does not exist"
+	msgNoSuchBucket       = "The specified bucket does not exist"
 	msgTooLarge           = "Your request was too big."
 	msgInvalidBucket      = "The specified bucket is not valid."
 	msgMethodNotAllowed   = "The specified method is not allowed against this resource."
@@ -41,6 +42,11 @@ func AccessDenied() *Error {
 // without a configuration.
 func NoSuchCORSConfiguration(bucket string) *Error {
 	return New(http.StatusNotFound, "NoSuchCORSConfiguration", msgNoSuchCORS, Field{"BucketName", bucket})
+}
+
+// NoSuchBucket is S3's 404 for a bucket that does not exist.
+func NoSuchBucket(bucket string) *Error {
+	return New(http.StatusNotFound, "NoSuchBucket", msgNoSuchBucket, Field{"BucketName", bucket})
 }
 
 // TooLarge is the answer to a PutBucketCors body over limit bytes. S3's

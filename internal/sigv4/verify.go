@@ -139,6 +139,9 @@ func (v *Verifier) Verify(r *http.Request, limit int64) (*Result, error) {
 		limit = 0
 	}
 	query := parseQuery(rawQuery(r))
+	if err := checkOneCredential(r, query); err != nil {
+		return nil, err
+	}
 	authz, hasAuthz := r.Header["Authorization"]
 	hasAuthz = hasAuthz && len(authz) > 0 && authz[0] != ""
 	presigned := false
@@ -165,6 +168,42 @@ func (v *Verifier) Verify(r *http.Request, limit int64) (*Result, error) {
 		return nil, s3err.AccessDenied()
 	}
 }
+
+// CheckOneCredential refuses a request that carries two credentials: two
+// Authorization lines, or a presigned parameter (X-Amz-Signature,
+// X-Amz-Credential, ...) given twice. Whichever one a reader takes, the
+// other goes unchecked, and the store may take the other. Verify does
+// this first; a caller that lets the store authenticate must do it too.
+// The error is S3's for two mechanisms (400 InvalidArgument); S3's answer
+// to these exact cases is not recorded.
+func CheckOneCredential(r *http.Request) error {
+	if err := checkOneCredential(r, parseQuery(rawQuery(r))); err != nil {
+		return err
+	}
+	return nil
+}
+
+func checkOneCredential(r *http.Request, query []queryPair) *s3err.Error {
+	if len(r.Header["Authorization"]) > 1 {
+		return errOneMechanism()
+	}
+	for _, k := range credentialParams {
+		n := 0
+		for _, p := range query {
+			if p.key == k {
+				n++
+			}
+		}
+		if n > 1 {
+			return errOneMechanism()
+		}
+	}
+	return nil
+}
+
+// credentialParams are the query parameters that carry a presigned
+// request's credentials.
+var credentialParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Expires", "X-Amz-Date", "X-Amz-Security-Token"}
 
 func rawQuery(r *http.Request) string {
 	if r.URL == nil {

@@ -111,6 +111,27 @@ func TestVerifyHeader(t *testing.T) {
 			return sdkSign(t, putCORS(body), bodyHash, testNow, aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: "wrong"}, testRegion)
 		}, want: want{status: 403, code: "SignatureDoesNotMatch", message: msgSignatureMismatch,
 			fields: map[string]string{"AWSAccessKeyId": testAccessKey}}},
+		// Two Authorization lines: two credentials, one of them unchecked.
+		{name: "Authorization twice, valid first", request: func(t *testing.T) *http.Request {
+			r := signedPut(t)
+			r.Header.Add("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260314/us-east-1/s3/aws4_request, SignedHeaders=host, Signature="+strings.Repeat("0", 64))
+			return r
+		}, want: want{status: 400, code: "InvalidArgument", message: msgOneMechanism}},
+		{name: "Authorization twice, valid last", request: func(t *testing.T) *http.Request {
+			r := signedPut(t)
+			r.Header["Authorization"] = append([]string{"AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260314/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)}, r.Header["Authorization"]...)
+			return r
+		}, want: want{status: 400, code: "InvalidArgument", message: msgOneMechanism}},
+		{name: "Authorization twice, the same", request: func(t *testing.T) *http.Request {
+			r := signedPut(t)
+			r.Header.Add("Authorization", r.Header.Get("Authorization"))
+			return r
+		}, want: want{status: 400, code: "InvalidArgument", message: msgOneMechanism}},
+		{name: "Authorization twice, first empty", request: func(t *testing.T) *http.Request {
+			r := signedPut(t)
+			r.Header["Authorization"] = append([]string{""}, r.Header["Authorization"]...)
+			return r
+		}, want: want{status: 400, code: "InvalidArgument", message: msgOneMechanism}},
 		{name: "tampered signed header", request: func(t *testing.T) *http.Request {
 			r := signedPut(t)
 			r.Header.Set("Content-Type", "text/plain")
@@ -367,6 +388,20 @@ func TestVerifyPresigned(t *testing.T) {
 		{name: "unknown key", request: func(t *testing.T) *http.Request {
 			return sdkPresign(t, get, "300", testNow, aws.Credentials{AccessKeyID: "NOPE", SecretAccessKey: "x"}, testRegion)
 		}, status: 403, code: "InvalidAccessKeyId"},
+		// A parameter twice: two credentials, one of them unchecked.
+		{name: "X-Amz-Signature twice, valid first", request: editQuery(func(q string) string { return q + "&X-Amz-Signature=" + strings.Repeat("0", 64) }),
+			status: 400, code: "InvalidArgument", msg: msgOneMechanism},
+		{name: "X-Amz-Signature twice, valid last", request: editQuery(func(q string) string {
+			return strings.Replace(q, "X-Amz-Signature=", "X-Amz-Signature="+strings.Repeat("0", 64)+"&X-Amz-Signature=", 1)
+		}), status: 400, code: "InvalidArgument", msg: msgOneMechanism},
+		{name: "X-Amz-Signature twice, same value", request: editQuery(func(q string) string {
+			return q + "&" + q[strings.Index(q, "X-Amz-Signature="):]
+		}), status: 400, code: "InvalidArgument", msg: msgOneMechanism},
+		{name: "X-Amz-Credential twice", request: editQuery(func(q string) string {
+			return q + "&X-Amz-Credential=" + testAccessKey + "%2F20260314%2Fus-east-1%2Fs3%2Faws4_request"
+		}), status: 400, code: "InvalidArgument", msg: msgOneMechanism},
+		{name: "X-Amz-Date twice", request: editQuery(func(q string) string { return q + "&X-Amz-Date=20260314T150926Z" }),
+			status: 400, code: "InvalidArgument", msg: msgOneMechanism},
 		{name: "v2 presigned", request: func(t *testing.T) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/photos?cors&AWSAccessKeyId=AK&Expires=1&Signature=x", nil)
 		}, status: 400, code: "InvalidRequest", msg: msgUnsupportedMech},

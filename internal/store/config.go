@@ -42,7 +42,7 @@ func (c *Config) Policy() (*s3cors.Policy, error) {
 	if r := c.compiled.Load(); r != nil {
 		return r.policy, r.err
 	}
-	cfg, err := s3cors.ParseXML(expand(c.compact))
+	cfg, err := s3cors.ParseStoredXML(expand(c.compact))
 	r := &compiled{err: err}
 	if err == nil {
 		r.policy = s3cors.Compile(cfg)

@@ -11,11 +11,11 @@
 //     S3-compatible store (MinIO) reached with minio-go.
 //
 // A Syncer lists a Store, re-reads only the keys whose Version changed,
-// parses them with s3cors.ParseXML and publishes an immutable map of
+// parses them with s3cors.ParseStoredXML and publishes an immutable map of
 // configurations. Writes made through the Syncer are visible on the node
 // that made them at once and on the others at their next sync.
 //
-// Bucket names are validated by every Store method (s3cors.ValidBucketName) before
+// Bucket names are validated by every Store method (s3cors.StorableBucketName) before
 // they become a key, so that a name such as "../../x" (which Go's router
 // makes out of "..%2F..%2Fx") never reaches the storage layer.
 //
@@ -48,7 +48,7 @@ const MaxObjectSize = 1 << 20
 
 // Store keeps one CORS configuration (its PutBucketCors XML) per bucket.
 // Implementations are safe for concurrent use. Every method refuses a bucket
-// name that s3cors.ValidBucketName rejects, with an error wrapping ErrInvalidBucket,
+// name that s3cors.StorableBucketName rejects, with an error wrapping ErrInvalidBucket,
 // before touching storage.
 type Store interface {
 	// Load returns the stored XML of bucket. When the bucket has no
@@ -102,7 +102,7 @@ type NameLister interface {
 
 // Entry is one listed configuration.
 type Entry struct {
-	// Bucket is the bucket name, always valid per s3cors.ValidBucketName.
+	// Bucket is the bucket name, always storable per s3cors.StorableBucketName.
 	Bucket string
 	// Version changes whenever the content changes, so that a key whose
 	// Version is unchanged need not be read again: modification time and
@@ -112,13 +112,13 @@ type Entry struct {
 }
 
 // ErrInvalidBucket is wrapped by the error every Store method returns for a
-// bucket name that s3cors.ValidBucketName rejects.
+// bucket name that s3cors.StorableBucketName rejects.
 var ErrInvalidBucket = errors.New("invalid bucket name")
 
 // checkBucket returns the error that a Store method answers for an invalid
 // bucket name, prefixed with the method's context.
 func checkBucket(op, bucket string) error {
-	if s3cors.ValidBucketName(bucket) {
+	if s3cors.StorableBucketName(bucket) {
 		return nil
 	}
 	return fmt.Errorf("%s %q: %w", op, bucket, ErrInvalidBucket)
@@ -128,7 +128,7 @@ func checkBucket(op, bucket string) error {
 // without prefix) of the form <bucket>.xml, and whether it is one.
 func bucketFromKey(name string) (string, bool) {
 	bucket, ok := strings.CutSuffix(name, keySuffix)
-	if !ok || !s3cors.ValidBucketName(bucket) {
+	if !ok || !s3cors.StorableBucketName(bucket) {
 		return "", false
 	}
 	return bucket, true

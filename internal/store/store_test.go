@@ -23,6 +23,10 @@ func TestBucketFromKey(t *testing.T) {
 		{"temporary file of atomicfile", "1234567890", "", false},
 		{"invalid bucket", "Ph.xml", "", false},
 		{"suffix only", ".xml", "", false},
+		// Names S3 reserves are refused by the APIs, but a key written
+		// before is still read.
+		{"reserved prefix", "xn--photos.xml", "xn--photos", true},
+		{"reserved suffix", "photos-s3alias.xml", "photos-s3alias", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

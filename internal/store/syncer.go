@@ -523,7 +523,7 @@ func (s *Syncer) read(ctx context.Context, bucket string, parse bool) readResult
 	}
 	r := readResult{compact: compact(b), version: version}
 	if parse {
-		cfg, err := s3cors.ParseXML(b)
+		cfg, err := s3cors.ParseStoredXML(b)
 		if err != nil {
 			return readResult{err: fmt.Errorf("store sync: parse %s: %w", s.locate(bucket), err)}
 		}

@@ -47,6 +47,7 @@ type MinIO struct {
 	// Binary is the path of the MinIO binary that runs.
 	Binary string
 
+	env    []string // extra environment settings
 	t      testing.TB
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -124,12 +125,19 @@ func RequireMinIO(t testing.TB) string {
 // "Live" here means ready for S3 requests; see waitLive.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
+	return StartMinIOWithEnv(t)
+}
+
+// StartMinIOWithEnv is StartMinIO with settings of the server's
+// environment, such as "MINIO_DOMAIN=s3.test" for virtual-hosted style.
+func StartMinIOWithEnv(t testing.TB, env ...string) *MinIO {
+	t.Helper()
 	bin := RequireMinIO(t)
 	// A free port found by listening can be taken by someone else before
 	// MinIO binds it; retrying with new ports makes that harmless.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		m, err := startMinIO(t, bin)
+		m, err := startMinIO(t, bin, env)
 		if err == nil {
 			return m
 		}
@@ -140,7 +148,7 @@ func StartMinIO(t testing.TB) *MinIO {
 }
 
 // startMinIO makes one attempt at starting MinIO.
-func startMinIO(t testing.TB, bin string) (*MinIO, error) {
+func startMinIO(t testing.TB, bin string, env []string) (*MinIO, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -152,6 +160,7 @@ func startMinIO(t testing.TB, bin string) (*MinIO, error) {
 		SecretKey:   "testenv-secret-" + strconv.Itoa(os.Getpid()),
 		DataDir:     t.TempDir(),
 		Binary:      bin,
+		env:         env,
 		t:           t,
 	}
 	m.URL = "http://" + m.Endpoint
@@ -225,7 +234,8 @@ func (m *MinIO) Restart() {
 
 // minioEnv is the environment of the server: the test's own, without any
 // MINIO_ setting that could change the server's behaviour, plus the root
-// credentials and no update checks (the tests run offline).
+// credentials, no update checks (the tests run offline) and the settings
+// the test asked for.
 func minioEnv(m *MinIO) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -233,11 +243,11 @@ func minioEnv(m *MinIO) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env,
+	return append(append(env,
 		"MINIO_ROOT_USER="+m.AccessKey,
 		"MINIO_ROOT_PASSWORD="+m.SecretKey,
 		"MINIO_UPDATE=off",
-	)
+	), m.env...)
 }
 
 // waitLive waits until the server can serve S3 requests: first its

@@ -1,0 +1,425 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3cors/caddy-s3cors/internal/s3err"
+	"github.com/s3cors/caddy-s3cors/internal/sigv4"
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// StoreAuthority makes the store behind the site decide who may manage a
+// bucket's CORS (s3_api's store mode): the client's `?cors` request goes to
+// the store unchanged, and the store's answer is the verdict. MinIO checks
+// the signature, the IAM actions s3:PutBucketCors, s3:GetBucketCors and
+// s3:DeleteBucketCors and that the bucket exists, and only then answers
+// NotImplemented (PUT, DELETE) or NoSuchCORSConfiguration (GET): those
+// answers mean "authenticated, allowed, the bucket exists", and the module
+// does the operation itself. Any other error goes back to the client as the
+// store sent it (without its Access-Control-* headers) and changes nothing.
+// A store that implements bucket CORS itself and answers with a success
+// has done the operation: the module does the same to its own
+// configurations, so that what it enforces is what the store holds (a GET
+// is answered from the module's configuration).
+//
+// It fails closed: before it acts on a verdict, it makes sure the store
+// refuses a request signed with an unknown access key (a probe, repeated
+// once ProbeInterval has passed). A store that answers the probe with
+// anything but 403 InvalidAccessKeyId, SignatureDoesNotMatch or
+// AccessDenied does not authenticate these requests, and every `?cors`
+// request is then refused with 403 AccessDenied.
+//
+// A StoreAuthority is safe for concurrent use; it must not be copied.
+type StoreAuthority struct {
+	// ProbeInterval is how long a probe's verdict is trusted. Zero means
+	// DefaultProbeInterval.
+	ProbeInterval time.Duration
+	// OnBucket, when set, learns what a verdict says about a bucket:
+	// exists true when the store authorized a request on it, false when
+	// it answered NoSuchBucket.
+	OnBucket func(bucket string, exists bool)
+	// LogUntrusted, when set, receives why the store is not trusted, once
+	// per probe that found so. Nil logs with the standard logger.
+	LogUntrusted func(err error)
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+
+	mu       sync.Mutex
+	probedAt time.Time // zero: no conclusive probe yet
+	refusal  *s3err.Error
+}
+
+// DefaultProbeInterval is how long a probe's verdict lasts when
+// StoreAuthority.ProbeInterval is zero.
+const DefaultProbeInterval = time.Minute
+
+// maxRawBody bounds the body of a `?cors` request as it arrives in store
+// mode, before aws-chunked decoding: the 64 KiB a configuration may take,
+// plus room for the chunk framing and trailers.
+const maxRawBody = s3cors.MaxBodySize + 8<<10
+
+// maxStoreAnswer bounds how much of the store's answer is kept.
+const maxStoreAnswer = 1 << 20
+
+// msgUntrusted is the message of the AccessDenied that refuses `?cors`
+// requests while the store is not trusted.
+const msgUntrusted = "Access Denied: the store did not refuse a request signed with an unknown access key, so it cannot authorize bucket CORS requests; see the server log."
+
+// authorize sends r to store and reads the verdict. When the caller may go
+// on, it returns the request's payload (decoded from aws-chunked) and
+// trailing headers; otherwise it has answered w and returns ok false.
+// lift lifts the body's read deadline once the body was read whole.
+func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucket string, store Store,
+	lift func(), logErr errorLogger,
+) (body []byte, trailer http.Header, ok bool) {
+	if store == nil {
+		writeError(w, r, logErr, errors.New("s3_cors s3 api: authorize store: no handler follows s3_cors on this route"))
+		return nil, nil, false
+	}
+	if r.Method != http.MethodGet && !isSigned(r) {
+		// A store may let anonymous callers in (a public bucket policy),
+		// but a write nobody authenticated is never accepted.
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
+	raw, err := readRaw(r)
+	if err != nil {
+		readError(w, r, logErr, err)
+		return nil, nil, false
+	}
+	lift()
+	rec, err := roundTrip(store, withBody(r, raw))
+	if err != nil {
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: %w", r.Method, bucket, err))
+		s3err.ServiceUnavailable().WriteTo(w)
+		return nil, nil, false
+	}
+	if named := rec.bucketName(); named != "" && named != bucket {
+		// The store took the request for another bucket than the module
+		// did (virtual-hosted style set up differently on each side, say):
+		// its verdict is not about this bucket.
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store answered about bucket %q; "+
+			"the module and the store must resolve buckets alike", r.Method, bucket, named))
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
+	switch verdictOf(r.Method, rec) {
+	case verdictRefused:
+		if rec.code() == "NoSuchBucket" && a.OnBucket != nil {
+			a.OnBucket(bucket, false)
+		}
+		rec.replay(w)
+		return nil, nil, false
+	case verdictStoreFailed:
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store answered %d %s",
+			r.Method, bucket, rec.status, rec.code()))
+		rec.replay(w)
+		return nil, nil, false
+	}
+	if refusal := a.trust(r, store, logErr); refusal != nil {
+		refusal.WriteTo(w)
+		return nil, nil, false
+	}
+	if a.OnBucket != nil {
+		a.OnBucket(bucket, true)
+	}
+	res, err := sigv4.ReadPayload(withBody(r, raw), s3cors.MaxBodySize+1)
+	if err != nil {
+		writeError(w, r, logErr, fmt.Errorf("s3_cors s3 api: %s %s?cors: %w", r.Method, bucket, err))
+		return nil, nil, false
+	}
+	if res.Truncated {
+		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
+		return nil, nil, false
+	}
+	return res.Body, res.Trailer, true
+}
+
+// isSigned reports whether r carries a signature for the store to check:
+// an Authorization header, or the signature of a presigned URL (SigV4's
+// X-Amz-Signature, SigV2's Signature).
+func isSigned(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Get("X-Amz-Signature") != "" || q.Get("Signature") != ""
+}
+
+// readRaw reads the body as it arrives, at most maxRawBody bytes: a
+// longer one (by Content-Length or by what arrives) is refused with
+// MaxMessageLengthExceeded.
+func readRaw(r *http.Request) ([]byte, error) {
+	if r.ContentLength > maxRawBody {
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRawBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxRawBody {
+		return nil, s3err.TooLarge(s3cors.MaxBodySize)
+	}
+	return raw, nil
+}
+
+// withBody returns a copy of r, same context, method, URL and headers,
+// whose body is raw.
+func withBody(r *http.Request, raw []byte) *http.Request {
+	c := r.Clone(r.Context())
+	c.Body = io.NopCloser(bytes.NewReader(raw))
+	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
+	c.ContentLength = int64(len(raw))
+	c.TransferEncoding = nil
+	return c
+}
+
+// roundTrip serves r with store into a recorder. An error the store
+// returned without writing an answer (a reverse proxy that cannot reach
+// the store) is returned.
+func roundTrip(store Store, r *http.Request) (*recorder, error) {
+	rec := &recorder{header: http.Header{}}
+	err := store(rec, r)
+	if rec.status == 0 {
+		if err != nil {
+			return nil, err
+		}
+		return nil, errors.New("the store wrote no answer")
+	}
+	return rec, nil
+}
+
+// Store sends a request on to the object store, as the handlers after
+// s3_cors on the route do (a reverse_proxy), writing its answer to w. An
+// error returned without an answer written means the store could not be
+// reached.
+type Store func(w http.ResponseWriter, r *http.Request) error
+
+// verdict is what the store's answer to a `?cors` request means.
+type verdict int
+
+const (
+	// verdictAllowed: authenticated, allowed, the bucket exists, and the
+	// store leaves bucket CORS to the module.
+	verdictAllowed verdict = iota
+	// verdictStoreDid: the store implements bucket CORS and did it.
+	verdictStoreDid
+	// verdictRefused: an S3 error the client must see.
+	verdictRefused
+	// verdictStoreFailed: a 5xx other than NotImplemented.
+	verdictStoreFailed
+)
+
+// verdictOf reads the store's answer to a `?cors` request of method.
+func verdictOf(method string, rec *recorder) verdict {
+	code := rec.code()
+	switch {
+	case rec.status == http.StatusNotImplemented && code == "NotImplemented":
+		return verdictAllowed
+	case method == http.MethodGet && rec.status == http.StatusNotFound && code == "NoSuchCORSConfiguration":
+		return verdictAllowed
+	case rec.status >= 200 && rec.status < 300:
+		return verdictStoreDid
+	case rec.status >= 500:
+		return verdictStoreFailed
+	}
+	return verdictRefused
+}
+
+// trust answers nil when the last probe showed that the store refuses a
+// request signed with an unknown access key and is younger than the
+// interval; otherwise it probes again (one probe at a time) and answers
+// the error that refuses the client's request when the store is not
+// trusted.
+func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger) *s3err.Error {
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	interval := a.ProbeInterval
+	if interval <= 0 {
+		interval = DefaultProbeInterval
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.probedAt.IsZero() && now().Sub(a.probedAt) < interval {
+		return a.refusal
+	}
+	rec, err := roundTrip(store, probeRequest(r, now()))
+	if err != nil {
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: probe: %w", err))
+		return s3err.ServiceUnavailable() // inconclusive: probe again next time
+	}
+	code := rec.code()
+	a.probedAt = now()
+	if probeRefused(rec.status, code) {
+		a.refusal = nil
+		return nil
+	}
+	if rec.status >= 500 && code != "NotImplemented" {
+		a.probedAt = time.Time{} // inconclusive
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: probe: the store answered %d %s", rec.status, code))
+		return s3err.ServiceUnavailable()
+	}
+	a.refusal = &s3err.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msgUntrusted}
+	err = fmt.Errorf("s3_cors s3 api: authorize store: %w: "+
+		"it answered GET %s?cors signed with an unknown access key with %d %s instead of 403 InvalidAccessKeyId; "+
+		"every ?cors request is refused until a probe shows otherwise", ErrNotAuthenticating, r.URL.EscapedPath(), rec.status, code)
+	if a.LogUntrusted != nil {
+		a.LogUntrusted(err)
+	} else {
+		logErr.report(r, err)
+	}
+	return a.refusal
+}
+
+// probeRefused reports whether a store's answer to the probe is the
+// refusal of an authenticating store.
+func probeRefused(status int, code string) bool {
+	return status == http.StatusForbidden && (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "AccessDenied")
+}
+
+// ErrNotAuthenticating is the error of a probe that the store did not
+// refuse.
+var ErrNotAuthenticating = errors.New("the store does not authenticate ?cors requests")
+
+// ProbeEndpoint sends the probe straight to the store at baseURL
+// (`http://minio:9000`), as `GET /<bucket>?cors` signed with an unknown
+// key, and returns nil when the store refuses it as an authenticating
+// store does, an error saying what it answered otherwise. It lets a
+// misconfigured store be reported at start; requests are still decided by
+// the probes through the route.
+func ProbeEndpoint(ctx context.Context, client *http.Client, baseURL, bucket string) error {
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(baseURL, "/")+"/"+bucket+"?cors=", nil)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	p := probeRequest(r, time.Now())
+	p.RequestURI = ""
+	res, err := client.Do(p)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	defer res.Body.Close()
+	rec := &recorder{header: res.Header, status: res.StatusCode}
+	if _, err := io.Copy(rec, io.LimitReader(res.Body, maxStoreAnswer)); err != nil {
+		return fmt.Errorf("probe %s: %w", baseURL, err)
+	}
+	if code := rec.code(); !probeRefused(res.StatusCode, code) {
+		return fmt.Errorf("%w: the store at %s answered GET /%s?cors signed with an unknown access key with %d %s instead of 403 InvalidAccessKeyId",
+			ErrNotAuthenticating, baseURL, bucket, res.StatusCode, code)
+	}
+	return nil
+}
+
+// probeRequest is GET ?cors on the path and host of r, signed with an
+// access key no store has, in r's context (so that it takes r's route).
+func probeRequest(r *http.Request, at time.Time) *http.Request {
+	p := r.Clone(r.Context())
+	p.Method = http.MethodGet
+	p.Header = http.Header{}
+	u := *r.URL
+	u.RawQuery = "cors="
+	p.URL = &u
+	p.RequestURI = u.EscapedPath() + "?cors="
+	p.Body, p.GetBody, p.ContentLength, p.TransferEncoding = http.NoBody, nil, 0, nil
+	region := sigv4.SigningRegion(r)
+	if region == "" {
+		region = "us-east-1"
+	}
+	sigv4.Sign(p, sigv4.Credentials{AccessKey: "S3CORSPROBE" + randomHex(5), SecretKey: randomHex(20)}, region, at)
+	return p
+}
+
+// randomHex returns 2n random upper-case hex digits.
+func randomHex(n int) string {
+	id, _ := s3err.NewRequestIDs() // 16 random hex digits
+	for len(id) < 2*n {
+		more, _ := s3err.NewRequestIDs()
+		id += more
+	}
+	return id[:2*n]
+}
+
+// recorder keeps the store's answer to a request the module made on the
+// client's behalf: status, headers, and at most maxStoreAnswer bytes of
+// body.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status != 0 || status < 200 {
+		return // a 1xx is not the answer
+	}
+	rec.status = status
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	if room := maxStoreAnswer - rec.body.Len(); room < len(b) {
+		rec.body.Write(b[:max(room, 0)])
+		return len(b), nil
+	}
+	return rec.body.Write(b)
+}
+
+// Flush does nothing: the answer is read once complete.
+func (rec *recorder) Flush() {}
+
+// code returns the S3 error code of the answer, "" when it is not an S3
+// error document.
+func (rec *recorder) code() string {
+	return rec.errorDoc().Code
+}
+
+// bucketName returns the BucketName of the answer's S3 error document, ""
+// when it names none.
+func (rec *recorder) bucketName() string {
+	return rec.errorDoc().BucketName
+}
+
+// errorDoc parses the answer's S3 error document; zero when it is none.
+func (rec *recorder) errorDoc() (doc struct{ Code, BucketName string }) {
+	if rec.status < 300 {
+		return doc
+	}
+	if err := xml.Unmarshal(rec.body.Bytes(), &doc); err != nil {
+		return struct{ Code, BucketName string }{}
+	}
+	return doc
+}
+
+// replay answers w with the recorded answer, without the store's CORS
+// headers (the handler's rules decide those) and with its own
+// Content-Length.
+func (rec *recorder) replay(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range rec.header {
+		h[k] = v
+	}
+	s3cors.StripCORS(h)
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Length", strconv.Itoa(rec.body.Len()))
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes()) // the client went away; there is no one left to tell
+}

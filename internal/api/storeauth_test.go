@@ -1,0 +1,425 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3cors/caddy-s3cors/internal/conformance"
+	"github.com/s3cors/caddy-s3cors/internal/sigv4"
+	"github.com/s3cors/caddy-s3cors/s3cors"
+)
+
+// fakeStore stands in for MinIO behind the sidecar, answering `?cors`
+// requests as MinIO's community edition does: the access key (its
+// signature is not checked here: the module never checks it in the store
+// mode, the store does), then the user's allowed methods, then the
+// bucket, then NotImplemented or NoSuchCORSConfiguration. Every answer
+// carries MinIO's own permissive CORS headers.
+type fakeStore struct {
+	mu       sync.Mutex
+	users    map[string][]string // access key -> methods allowed
+	buckets  map[string]bool
+	skipAuth bool // answer as if every request were allowed
+	public   bool // a bucket policy lets anonymous callers do anything
+	corsImpl bool // implement bucket CORS: answer with a success
+	down     bool // unreachable: return an error, write nothing
+	seen     []*seenRequest
+}
+
+type seenRequest struct {
+	method, path, query string
+	header              http.Header
+	body                string
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		users: map[string][]string{
+			"CORSADMIN": {"PUT", "GET", "DELETE"},
+			"READER":    {"GET"},
+			"NOBODY":    nil,
+		},
+		buckets: map[string]bool{"photos": true},
+	}
+}
+
+func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("dial tcp: connection refused")
+	}
+	f.seen = append(f.seen, &seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(body)})
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Credentials", "true")
+	w.Header().Add("Vary", "Origin")
+	w.Header().Add("Vary", "Accept-Encoding")
+	w.Header().Set("Server", "FakeMinIO")
+	bucket := strings.Trim(r.URL.Path, "/")
+	fail := func(status int, code string) error {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>`+code+`</Code><Message>x</Message><BucketName>`+bucket+`</BucketName></Error>`)
+		return nil
+	}
+	if !f.skipAuth {
+		auth := r.Header.Get("Authorization")
+		if auth == "" && !f.public {
+			return fail(403, "AccessDenied")
+		}
+		key, _, _ := strings.Cut(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 Credential="), "/")
+		methods, ok := f.users[key]
+		if auth == "" {
+			methods, ok = []string{"PUT", "GET", "DELETE"}, true
+		}
+		if !ok {
+			return fail(403, "InvalidAccessKeyId")
+		}
+		allowed := false
+		for _, m := range methods {
+			allowed = allowed || m == r.Method
+		}
+		if !allowed {
+			return fail(403, "AccessDenied")
+		}
+	}
+	if !f.buckets[bucket] {
+		return fail(404, "NoSuchBucket")
+	}
+	if f.corsImpl {
+		if r.Method == http.MethodGet {
+			return fail(404, "NoSuchCORSConfiguration")
+		}
+		w.WriteHeader(map[string]int{"PUT": 200, "DELETE": 204}[r.Method])
+		return nil
+	}
+	if r.Method == http.MethodGet {
+		return fail(404, "NoSuchCORSConfiguration")
+	}
+	return fail(501, "NotImplemented")
+}
+
+// probes counts the requests the store saw that were signed with the
+// module's probe key.
+func (f *fakeStore) probes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, s := range f.seen {
+		if strings.Contains(s.header.Get("Authorization"), "Credential=S3CORSPROBE") {
+			n++
+		}
+	}
+	return n
+}
+
+// clientRequests returns the requests the store saw that were not probes.
+func (f *fakeStore) clientRequests() []*seenRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*seenRequest
+	for _, s := range f.seen {
+		if !strings.Contains(s.header.Get("Authorization"), "Credential=S3CORSPROBE") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// signedAs builds a `?cors` request as a client signs it with key: the
+// store checks the key; the payload hash covers body.
+func signedAs(key, method, target, body string, kv ...string) *http.Request {
+	sum := sha256.Sum256([]byte(body))
+	kv = append([]string{
+		"X-Amz-Date", "20261130T120000Z",
+		"X-Amz-Content-Sha256", hex.EncodeToString(sum[:]),
+	}, kv...)
+	if key != "" {
+		kv = append(kv, "Authorization", "AWS4-HMAC-SHA256 Credential="+key+
+			"/20261130/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0123")
+	}
+	return newRequest(method, target, body, kv...)
+}
+
+func TestStoreAuthority(t *testing.T) {
+	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>`
+	putMD5 := md5Base64(putXML)
+	tests := []struct {
+		name   string
+		store  func(*fakeStore)
+		req    *http.Request
+		status int
+		code   string // the error code; "" for a success
+		stored string // the configuration photos must have after, "" none
+		// forwarded is whether the client's request reached the store.
+		forwarded bool
+		probes    int
+		logged    string // part of an error logged, "" none
+		onBucket  string // "exists" or "missing" when OnBucket must hear about photos
+		// bucket is the bucket the module resolved, when not the path's.
+		bucket string
+	}{
+		{name: "put by a user allowed to", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "get by a reader, none set", req: signedAs("READER", "GET", "/photos?cors", ""),
+			status: 404, code: "NoSuchCORSConfiguration", forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "delete by a user allowed to", req: signedAs("CORSADMIN", "DELETE", "/photos?cors", ""),
+			status: 204, forwarded: true, probes: 1},
+		{name: "put by a reader", req: signedAs("READER", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied", forwarded: true},
+		{name: "put by a user with no policy", req: signedAs("NOBODY", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied", forwarded: true},
+		{name: "put with an unknown key", req: signedAs("STRANGER", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "InvalidAccessKeyId", forwarded: true},
+		{name: "anonymous put", req: signedAs("", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous put that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous delete that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "DELETE", "/photos?cors", ""),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous get that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "GET", "/photos?cors", ""),
+			status: 404, code: "NoSuchCORSConfiguration", forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "put on a missing bucket", req: signedAs("CORSADMIN", "PUT", "/ghost?cors", putXML, "Content-MD5", putMD5),
+			status: 404, code: "NoSuchBucket", forwarded: true, onBucket: "missing"},
+		{name: "a store that skips authentication", store: func(f *fakeStore) { f.skipAuth = true },
+			req:    signedAs("STRANGER", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied", forwarded: true, probes: 1, logged: "does not authenticate ?cors requests"},
+		{name: "a store that implements bucket CORS", store: func(f *fakeStore) { f.corsImpl = true },
+			req:    signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 200, stored: putXML, forwarded: true, probes: 1},
+		{name: "a store that cannot be reached", store: func(f *fakeStore) { f.down = true },
+			req:    signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5),
+			status: 503, code: "ServiceUnavailable", logged: "connection refused"},
+		{name: "body over 64 KiB", req: signedAs("CORSADMIN", "PUT", "/photos?cors", strings.Repeat(" ", maxRawBody+1), "Content-MD5", putMD5),
+			status: 400, code: "MaxMessageLengthExceeded"},
+		{name: "body not the one signed", req: func() *http.Request {
+			r := signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5)
+			r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64))
+			return r
+		}(), status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
+		{name: "signed chunks cannot be checked", req: signedAs("CORSADMIN", "PUT", "/photos?cors", "", "X-Amz-Content-Sha256", sigv4.StreamingPayload),
+			status: 501, code: "NotImplemented", forwarded: true, probes: 1},
+		{name: "the store answers about another bucket", bucket: "photos",
+			req:    signedAs("CORSADMIN", "PUT", "/other?cors", putXML, "Content-MD5", putMD5),
+			store:  func(f *fakeStore) { f.buckets["other"] = true },
+			status: 403, code: "AccessDenied", forwarded: true, logged: `the store answered about bucket "other"`},
+		{name: "put without integrity header", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML),
+			status: 400, code: "InvalidRequest", forwarded: true, probes: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			if tt.store != nil {
+				tt.store(store)
+			}
+			configs := newMem(t, nil)
+			logs := &errLog{}
+			var heard []string
+			auth := &StoreAuthority{OnBucket: func(bucket string, exists bool) {
+				heard = append(heard, bucket+map[bool]string{true: " exists", false: " missing"}[exists])
+			}}
+			s := &S3API{Store: auth, LogError: logs.log}
+			rec := httptest.NewRecorder()
+			body := ""
+			if tt.req.Body != nil {
+				b, _ := io.ReadAll(tt.req.Body)
+				body = string(b)
+				tt.req.Body = io.NopCloser(strings.NewReader(body))
+			}
+			bucket := strings.Trim(tt.req.URL.Path, "/")
+			if tt.bucket != "" {
+				bucket = tt.bucket
+			}
+			s.ServeCORS(rec, tt.req, bucket, configs, store.serve)
+
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.code != "" {
+				if doc := conformance.ParseErrorDoc(t, rec.Body.Bytes()); doc.Code != tt.code {
+					t.Errorf("code %q, want %q: %s", doc.Code, tt.code, rec.Body)
+				}
+			}
+			for name := range rec.Header() {
+				if strings.HasPrefix(name, "Access-Control-") {
+					t.Errorf("the store's %s reached the client", name)
+				}
+			}
+			if v := rec.Header().Values("Vary"); strings.Contains(strings.Join(v, ","), "Origin") {
+				t.Errorf("the store's Vary: Origin reached the client: %q", v)
+			}
+			cfg, ok := configs.get("photos")
+			switch {
+			case tt.stored == "" && ok:
+				t.Errorf("photos has a configuration: %s", cfg.XML())
+			case tt.stored != "" && (!ok || !cfg.Equal(mustConfig(t, tt.stored))):
+				t.Errorf("photos configuration %v (present %v), want %s", cfg, ok, tt.stored)
+			}
+			client := store.clientRequests()
+			if got := len(client) == 1; got != tt.forwarded {
+				t.Fatalf("store saw %d client requests, want forwarded %v", len(client), tt.forwarded)
+			}
+			if tt.forwarded {
+				got := client[0]
+				if got.method != tt.req.Method || got.path != tt.req.URL.Path || got.query != tt.req.URL.RawQuery || got.body != body {
+					t.Errorf("store saw %s %s?%s %q, want the client's request unchanged", got.method, got.path, got.query, got.body)
+				}
+				for name, v := range tt.req.Header {
+					if strings.Join(got.header[name], ",") != strings.Join(v, ",") {
+						t.Errorf("store saw %s %q, want %q", name, got.header[name], v)
+					}
+				}
+			}
+			if got := store.probes(); got != tt.probes {
+				t.Errorf("%d probes, want %d", got, tt.probes)
+			}
+			var logged []string
+			for _, err := range logs.all() {
+				logged = append(logged, err.Error())
+			}
+			if all := strings.Join(logged, "\n"); (tt.logged == "") != (all == "") || !strings.Contains(all, tt.logged) {
+				t.Errorf("logged %q, want %q", all, tt.logged)
+			}
+			if tt.onBucket != "" && (len(heard) != 1 || heard[0] != "photos "+tt.onBucket && heard[0] != "ghost "+tt.onBucket) {
+				t.Errorf("OnBucket heard %q, want photos/ghost %s", heard, tt.onBucket)
+			}
+		})
+	}
+}
+
+// TestStoreAuthorityDeleteAndGet checks that an authorized GET answers
+// the module's configuration and DELETE removes it.
+func TestStoreAuthorityDeleteAndGet(t *testing.T) {
+	store := newFakeStore()
+	configs := newMem(t, map[string]string{"photos": photosJSON})
+	s := &S3API{Store: &StoreAuthority{}}
+	rec := httptest.NewRecorder()
+	s.ServeCORS(rec, signedAs("READER", "GET", "/photos?cors", ""), "photos", configs, store.serve)
+	if rec.Code != 200 {
+		t.Fatalf("get: %d %s", rec.Code, rec.Body)
+	}
+	if got, err := s3cors.ParseXML(rec.Body.Bytes()); err != nil || !got.Equal(mustConfig(t, photosJSON)) {
+		t.Errorf("get answered %s (%v), want the configuration", rec.Body, err)
+	}
+	rec = httptest.NewRecorder()
+	s.ServeCORS(rec, signedAs("READER", "DELETE", "/photos?cors", ""), "photos", configs, store.serve)
+	if rec.Code != 403 {
+		t.Fatalf("delete by a reader: %d %s", rec.Code, rec.Body)
+	}
+	if _, ok := configs.get("photos"); !ok {
+		t.Fatal("a reader's delete removed the configuration")
+	}
+	rec = httptest.NewRecorder()
+	s.ServeCORS(rec, signedAs("CORSADMIN", "DELETE", "/photos?cors", ""), "photos", configs, store.serve)
+	if rec.Code != 204 {
+		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
+	}
+	if _, ok := configs.get("photos"); ok {
+		t.Fatal("the configuration is still there")
+	}
+}
+
+// TestStoreAuthorityProbeInterval checks that a probe's finding lasts the
+// interval, in both directions: a store that learns to authenticate is
+// trusted after the next probe, one that stops is distrusted.
+func TestStoreAuthorityProbeInterval(t *testing.T) {
+	store := newFakeStore()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	auth := &StoreAuthority{ProbeInterval: time.Minute, Now: func() time.Time { return now }}
+	s := &S3API{Store: auth, LogError: (&errLog{}).log}
+	get := func() int {
+		rec := httptest.NewRecorder()
+		s.ServeCORS(rec, signedAs("READER", "GET", "/photos?cors", ""), "photos", newMem(t, nil), store.serve)
+		return rec.Code
+	}
+	steps := []struct {
+		name     string
+		advance  time.Duration
+		skipAuth bool
+		status   int
+		probes   int
+	}{
+		{"first request probes", 0, false, 404, 1},
+		{"within the interval, no probe", 30 * time.Second, false, 404, 1},
+		{"the store stops authenticating; still within the interval", 20 * time.Second, true, 404, 1},
+		{"after the interval, the probe finds out", 20 * time.Second, true, 403, 2},
+		{"distrust lasts the interval", 30 * time.Second, false, 403, 2},
+		{"after it, a new probe trusts again", 40 * time.Second, false, 404, 3},
+	}
+	for _, st := range steps {
+		now = now.Add(st.advance)
+		store.mu.Lock()
+		store.skipAuth = st.skipAuth
+		store.mu.Unlock()
+		if got := get(); got != st.status {
+			t.Errorf("%s: status %d, want %d", st.name, got, st.status)
+		}
+		if got := store.probes(); got != st.probes {
+			t.Errorf("%s: %d probes, want %d", st.name, got, st.probes)
+		}
+	}
+}
+
+// TestProbeRequest checks the probe: GET ?cors on the client's path and
+// host, signed with SigV4 by a key that is not the client's.
+func TestProbeRequest(t *testing.T) {
+	r := signedAs("CORSADMIN", "PUT", "http://photos.s3.example/?cors", "x")
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=CORSADMIN/20261130/eu-west-3/s3/aws4_request, SignedHeaders=host, Signature=0")
+	p := probeRequest(r, time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	if p.Method != "GET" || p.Host != "photos.s3.example" || p.URL.Path != "/" || p.URL.RawQuery != "cors=" || p.ContentLength != 0 {
+		t.Errorf("probe %s %s %s?%s (%d bytes)", p.Method, p.Host, p.URL.Path, p.URL.RawQuery, p.ContentLength)
+	}
+	auth := p.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=S3CORSPROBE") || !strings.Contains(auth, "/20261130/eu-west-3/s3/aws4_request") {
+		t.Errorf("probe Authorization %q", auth)
+	}
+	if p.Header.Get("X-Amz-Date") != "20261130T120000Z" {
+		t.Errorf("probe X-Amz-Date %q", p.Header.Get("X-Amz-Date"))
+	}
+	// The key is random, and a new one every time.
+	key := strings.TrimPrefix(strings.SplitN(auth, "/", 2)[0], "AWS4-HMAC-SHA256 Credential=")
+	if len(key) != len("S3CORSPROBE")+10 {
+		t.Errorf("probe key %q", key)
+	}
+	if again := probeRequest(r, time.Now()).Header.Get("Authorization"); strings.Contains(again, key+"/") {
+		t.Errorf("two probes signed with the same key %q", key)
+	}
+}
+
+// TestProbeEndpoint checks the probe sent straight to a store at start.
+func TestProbeEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		skipAuth bool
+		want     error
+	}{
+		{"authenticating store", false, nil},
+		{"store that skips authentication", true, ErrNotAuthenticating},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			store.skipAuth = tt.skipAuth
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = store.serve(w, r) }))
+			defer srv.Close()
+			err := ProbeEndpoint(t.Context(), srv.Client(), srv.URL, "photos")
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("err %v, want %v", err, tt.want)
+			}
+			if store.probes() != 1 {
+				t.Errorf("%d probes reached the store", store.probes())
+			}
+		})
+	}
+}
