@@ -39,13 +39,13 @@ func (AdminAPI) CaddyModule() caddy.ModuleInfo {
 func (AdminAPI) Routes() []caddy.AdminRoute {
 	admin := &api.Admin{
 		Lookup: func() api.Configs {
-			if a := running.Load(); a != nil {
+			if a := liveApp(); a != nil {
 				return a
 			}
 			return nil // not a typed nil: the routes answer 503
 		},
 		Owner: func() string {
-			if a := running.Load(); a != nil {
+			if a := liveApp(); a != nil {
 				return a.Owner
 			}
 			return ""

@@ -285,7 +285,7 @@ func (c *bucketChecker) start() {
 				return
 			case <-t.C:
 			}
-			if a := running.Load(); a != nil {
+			if a := liveApp(); a != nil {
 				if err := c.reconcile(ctx, a); err != nil && ctx.Err() == nil {
 					c.logger.Error("cannot compare the configured buckets with the store's", zap.Error(err))
 				}

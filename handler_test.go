@@ -139,7 +139,7 @@ func TestHandler(t *testing.T) {
 			}
 		}
 	}`))
-	app := running.Load()
+	app := liveApp()
 	if app == nil {
 		t.Fatal("no running s3_cors app")
 	}

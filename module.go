@@ -15,10 +15,8 @@
 package caddys3cors
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +28,6 @@ import (
 	"github.com/s3cors/caddy-s3cors/internal/cli"
 	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/store"
-	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 func init() {
@@ -48,27 +45,15 @@ func init() {
 // syncer's own default.
 const DefaultSyncInterval = store.DefaultInterval
 
-// running is the s3_cors app of the running configuration, nil while none
-// runs. Modules that Caddy recreates on every load without cleaning them up
-// (the admin API) find the live state here at request time.
-var running atomic.Pointer[App]
-
-// newest is the app provisioned last, which may not run yet. During a
-// config reload the old app still takes writes (its handlers' S3 API, the
-// admin API until the new app starts) after the new one read storage; each
-// write is handed to newest too, so that the new app serves it at once
-// instead of at its first sync.
-var newest atomic.Pointer[App]
-
 // App is the s3_cors app: it holds the bucket CORS configurations set at run
 // time (through the admin API or the S3 API), keeps them in storage, and
 // picks up those other nodes sharing the storage write. Every s3_cors
 // handler and matcher consults it before its own static configurations.
 // Caddy instantiates it when the configuration does not mention it.
 //
-// Reads take no lock: the configurations are an immutable snapshot of
-// compiled policies behind an atomic pointer, replaced as a whole on every
-// change.
+// Reads take no lock (see store.Syncer), and the configurations outlive
+// the app: they belong to the storage, and a config reload that keeps the
+// storage keeps them without reading storage again.
 type App struct {
 	// StorageRaw is the storage module that keeps the configurations, one
 	// key per bucket (`s3_cors/buckets/<bucket>.xml`). Default: Caddy's
@@ -93,17 +78,13 @@ type App struct {
 	// such expectation is refused, since it cannot be confirmed.
 	Owner string `json:"owner,omitempty"`
 
-	snap     atomic.Pointer[snapshot]
-	statics  staticSets // the handlers' static configurations, for the admin API
-	syncer   *store.Syncer
-	logger   *zap.Logger
-	ownMu    sync.Mutex
-	ownWrite map[string]*s3cors.Configuration // writes in flight on this node, by bucket
-	stop     context.CancelFunc
-	loopDone chan struct{}
-	// initialSyncFailed: the read at provisioning did not finish; Start
-	// reads again at once instead of a sync interval later.
-	initialSyncFailed bool
+	statics staticSets // the handlers' static configurations, for the admin API
+	logger  *zap.Logger
+	// key and state: the configurations of the storage, shared with every
+	// app on the same storage (see states).
+	key     string
+	state   *appState
+	cleaned atomic.Bool
 }
 
 // CaddyModule returns the Caddy module information.

@@ -3,6 +3,10 @@ package caddys3cors
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,13 +38,13 @@ func newTestApp(t testing.TB, dir string) *App {
 	return newTestAppOn(t, store.NewCaddyStorage(&certmagic.FileStorage{Path: dir}))
 }
 
-// newTestAppOn returns an app on st, read once as at provisioning.
+// newTestAppOn returns an app on st, loaded (with no sync loop).
 func newTestAppOn(t testing.TB, st store.Store) *App {
 	t.Helper()
-	a := &App{logger: zap.NewNop()}
-	empty := snapshot{}
-	a.snap.Store(&empty)
-	a.attach(context.Background(), st)
+	a := &App{logger: zap.NewNop(), state: newAppState(st, zap.NewNop())}
+	if _, err := a.state.syncer.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
 
@@ -58,7 +62,6 @@ func TestAppConfigurations(t *testing.T) {
 	if err := a.SetConfiguration(ctx, "docs", get, "test"); err != nil {
 		t.Fatal(err)
 	}
-	before := a.snap.Load()
 
 	cfg, ok := a.Configuration("photos")
 	if !ok || !cfg.Equal(get) {
@@ -81,9 +84,6 @@ func TestAppConfigurations(t *testing.T) {
 	}
 	if got := a.Buckets(); !slices.Equal(got, []string{"docs"}) {
 		t.Errorf("Buckets = %v", got)
-	}
-	if _, ok := (*before)["photos"]; !ok {
-		t.Error("a published snapshot was modified")
 	}
 
 	for _, tc := range []struct {
@@ -159,10 +159,10 @@ func TestAppValidate(t *testing.T) {
 	}
 }
 
-// TestAppLifecycle checks the package-level pointer across a reload: the
-// new app starts before the old one stops, and takes over its buckets.
+// TestAppLifecycle: apps on one storage share its state across a reload
+// (the new app provisioned and started before the old one stops and is
+// cleaned up), and the state ends with the last app.
 func TestAppLifecycle(t *testing.T) {
-	t.Cleanup(func() { running.Store(nil) })
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	t.Cleanup(cancel)
 	storage := json.RawMessage(`{"module":"file_system","root":` + strconv.Quote(t.TempDir()) + `}`)
@@ -176,9 +176,6 @@ func TestAppLifecycle(t *testing.T) {
 	if err := old.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if running.Load() != old {
-		t.Fatal("Start did not publish the app")
-	}
 	if err := old.SetConfiguration(context.Background(), "photos", mustParse(t, getRuleJSON), "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,46 +184,145 @@ func TestAppLifecycle(t *testing.T) {
 	if err := next.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if next.state != old.state {
+		t.Fatal("a reload on the same storage made a new state")
+	}
 	if next.Policy("photos") == nil {
 		t.Error("the new app lost the running app's configurations")
 	}
 	_ = next.Start()
 	_ = old.Stop()
-	if running.Load() != next {
-		t.Error("stopping the old app cleared the new one")
+	_ = old.Cleanup()
+	_ = old.Cleanup() // twice: still one reference released
+	if refs, ok := states.References(next.key); !ok || refs != 1 {
+		t.Errorf("state references after the reload = %d, %v; want 1", refs, ok)
 	}
+	// A write through either app is served by both.
+	if err := old.SetConfiguration(context.Background(), "docs", mustParse(t, getRuleJSON), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if next.Policy("docs") == nil {
+		t.Error("a write through the old app is not served by the new one")
+	}
+
+	other := &App{StorageRaw: json.RawMessage(`{"module":"file_system","root":` + strconv.Quote(t.TempDir()) + `}`)}
+	if err := other.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if other.state == next.state || other.Policy("photos") != nil {
+		t.Error("an app on another storage shares the state of the first")
+	}
+	_ = other.Cleanup()
 	_ = next.Stop()
-	if running.Load() != nil {
-		t.Error("Stop left the app published")
+	_ = next.Cleanup()
+	if _, ok := states.References(next.key); ok {
+		t.Error("the state outlived its last app")
 	}
 }
 
-// TestAppWriteDuringReload: a write taken by the old app after the new one
-// read storage (a reload in progress) is served by the new app at once,
-// a delete too, without waiting for a sync.
-func TestAppWriteDuringReload(t *testing.T) {
-	t.Cleanup(func() { running.Store(nil); newest.Store(nil) })
+// TestReloadReadsNothing: a reload that keeps the storage does not read
+// it again; one that changes it reads the new one.
+func TestReloadReadsNothing(t *testing.T) {
 	dir := t.TempDir()
-	old := newTestApp(t, dir)
-	next := newTestApp(t, dir) // provisioned: it read storage already
-	ctx := context.Background()
-	if err := old.SetConfiguration(ctx, "photos", mustParse(t, getRuleJSON), "test"); err != nil {
+	counting := &countingStore{Store: store.NewCaddyStorage(&certmagic.FileStorage{Path: dir})}
+	if err := counting.Put(context.Background(), "photos", mustParse(t, getRuleJSON).XML()); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := next.Configuration("photos"); !ok {
-		t.Error("the new app does not serve a write the old app took after it read storage")
+	key := "test " + dir
+	provision := func() *App {
+		val, _, err := states.LoadOrNew(key, func() (caddy.Destructor, error) {
+			s := newAppState(counting, zap.NewNop())
+			s.run(time.Hour)
+			return s, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &App{logger: zap.NewNop(), key: key, state: val.(*appState)}
 	}
-	if err := old.DeleteConfiguration(ctx, "photos", "test"); err != nil {
+	old := provision()
+	if old.Policy("photos") == nil { // waits for the load
+		t.Fatal("photos not loaded")
+	}
+	lists, loads := counting.lists.Load(), counting.loads.Load()
+	next := provision()
+	_ = old.Cleanup()
+	if next.Policy("photos") == nil {
+		t.Error("the new app does not serve photos")
+	}
+	if l, n := counting.lists.Load()-lists, counting.loads.Load()-loads; l != 0 || n != 0 {
+		t.Errorf("the reload listed storage %d times and read %d keys, want none", l, n)
+	}
+	_ = next.Cleanup()
+}
+
+// TestStartRemovesStaleTemp: a node starting on a file-system storage
+// removes the temporary files a SIGKILL left beside the keys (old enough
+// not to be another node's write in progress), before its first load.
+func TestStartRemovesStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, filepath.FromSlash(store.KeyPrefix))
+	if err := os.MkdirAll(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := next.Configuration("photos"); ok {
-		t.Error("the new app still serves a configuration the old app deleted")
-	}
-	// The other way round, nothing is handed back to an older app.
-	if err := next.SetConfiguration(ctx, "docs", mustParse(t, getRuleJSON), "test"); err != nil {
+	stale := filepath.Join(keys, "2718281828")
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := old.Configuration("docs"); ok {
-		t.Error("a write of the new app reached the old one")
+	old := time.Now().Add(-store.StaleTempAge - time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	a := &App{StorageRaw: json.RawMessage(`{"module":"file_system","root":` + strconv.Quote(dir) + `}`)}
+	if err := a.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Cleanup() })
+	<-a.state.syncer.Loaded()
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale temporary file still there: %v", err)
+	}
+}
+
+// gatedStore holds every listing until gate is closed: a storage slow to
+// read at start.
+type gatedStore struct {
+	store.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) List(ctx context.Context) ([]store.Entry, error) {
+	<-g.gate
+	return g.Store.List(ctx)
+}
+
+// TestLookupWaitsForTheFirstLoad: while storage is read for the first time,
+// a request for a bucket not loaded yet waits for the read to end instead
+// of getting the not-configured answer; the app does not wait to start.
+func TestLookupWaitsForTheFirstLoad(t *testing.T) {
+	fsStore := store.NewCaddyStorage(&certmagic.FileStorage{Path: t.TempDir()})
+	if err := fsStore.Put(context.Background(), "photos", mustParse(t, getRuleJSON).XML()); err != nil {
+		t.Fatal(err)
+	}
+	gated := &gatedStore{Store: fsStore, gate: make(chan struct{})}
+	a := &App{logger: zap.NewNop(), state: newAppState(gated, zap.NewNop())}
+	a.state.run(time.Hour)
+	t.Cleanup(func() { _ = a.state.Destruct() })
+
+	got := make(chan *s3cors.Policy, 1)
+	go func() { got <- a.Policy("photos") }()
+	select {
+	case p := <-got:
+		t.Fatalf("answered %v before the first read ended", p)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gated.gate)
+	if p := <-got; p == nil {
+		t.Error("the stored configuration was answered as missing")
+	}
+	if a.Policy("other") != nil {
+		t.Error("a bucket with no configuration has one")
 	}
 }

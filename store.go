@@ -2,22 +2,21 @@ package caddys3cors
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
 	"github.com/s3cors/caddy-s3cors/internal/store"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
-
-// initialSyncTimeout bounds the first read of storage at provisioning: a
-// storage that does not answer must not hold up Caddy's start; the sync
-// loop keeps trying.
-const initialSyncTimeout = 10 * time.Second
 
 // ObjectStoreConfig says where the configurations are kept as objects
 // `<prefix>/<bucket>.xml`, in a bucket of an S3-compatible store reached with
@@ -40,30 +39,144 @@ type ObjectStoreConfig struct {
 	Region string `json:"region,omitempty"`
 }
 
-// snapshot maps a bucket to its compiled policy. It is never modified once
-// published: a change publishes a new copy.
-type snapshot map[string]bucketEntry
-
 // bucketEntry is one configured bucket: its policy, and its name boxed
 // once so that setting the {http.s3_cors.bucket} placeholder allocates
 // nothing on the request path.
 type bucketEntry struct {
 	policy *s3cors.Policy
 	name   any
-	// from is the configuration the entry stands for, as the syncer's
-	// snapshot holds it: an unchanged bucket is recognised by pointer.
-	from *s3cors.Configuration
 }
 
 func newEntry(bucket string, p *s3cors.Policy) bucketEntry {
-	return bucketEntry{policy: p, name: bucket, from: p.Configuration()}
+	return bucketEntry{policy: p, name: bucket}
 }
 
-// Provision opens the storage and reads the configurations in it. Until
-// that first read succeeds, the app serves the snapshot of the app it
-// replaces (on a config reload), so that no bucket loses its configuration
-// for a moment; a storage that cannot be read is logged and retried by the
-// sync loop, it does not stop Caddy.
+// maxLoadWait bounds how long a request for a bucket that has no
+// configuration yet waits for the first read of storage to end: the
+// bucket's configuration may be among those not read yet, and answering
+// "not configured" then would be wrong. Past the bound (a storage that
+// does not answer), the request is answered with what is loaded.
+const maxLoadWait = 10 * time.Second
+
+// states holds the configurations across config loads, one appState per
+// storage (by storageKey): a reload that keeps the storage finds its state
+// here, loaded and current, and reads nothing; a reload that changes the
+// storage makes a new state, and the old one ends with the last app using
+// it.
+var states = caddy.NewUsagePool()
+
+// appState is the bucket configurations of one storage: the Syncer that
+// serves and syncs them, and its loop.
+type appState struct {
+	syncer *store.Syncer
+	st     store.Store
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// newAppState returns the state of st, loading nothing yet (see run).
+func newAppState(st store.Store, logger *zap.Logger) *appState {
+	s := &appState{st: st, done: make(chan struct{})}
+	s.syncer = store.NewSyncer(st, logger, store.SyncerOptions{
+		OnChange: func(string, *store.Config) {
+			metrics.bucketsConfigured.Set(float64(s.syncer.Len()))
+		},
+		OnSync: func(err error) {
+			metrics.syncRuns.Inc()
+			if err != nil {
+				metrics.syncErrors.Inc()
+			}
+		},
+	})
+	return s
+}
+
+// run starts loading storage, then syncing it every interval, in the
+// background: Caddy starts listening at once, and requests wait for the
+// load when they must (see lookup).
+func (s *appState) run(interval time.Duration) {
+	s.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		go func() {
+			defer close(s.done)
+			s.removeStaleTemp()
+			if objects, ok := s.st.(*store.ObjectStore); ok {
+				// Also retried before each operation while it fails.
+				_ = objects.EnsureBucket(ctx)
+			}
+			s.syncer.Loop(ctx, interval)
+		}()
+		go func() {
+			select {
+			case <-s.syncer.Loaded():
+				// Reading thousands of keys left garbage several times the
+				// size of what is kept: give it back now rather than let
+				// the process keep that peak as its size.
+				if s.syncer.Len() >= bigLoad {
+					debug.FreeOSMemory()
+				}
+			case <-ctx.Done():
+			}
+		}()
+	})
+}
+
+// bigLoad is the number of configurations from which the first load is
+// followed by returning freed memory to the system.
+const bigLoad = 10000
+
+// removeStaleTemp removes what killed processes left in a file-system
+// storage.
+func (s *appState) removeStaleTemp() {
+	cs, ok := s.st.(*store.CaddyStorage)
+	if !ok {
+		return
+	}
+	n, err := cs.RemoveStaleTemp(time.Now())
+	log := s.syncer.Logger()
+	if err != nil {
+		log.Warn("cannot remove stale temporary files", zap.Error(err))
+	}
+	if n > 0 {
+		log.Info("removed stale temporary files left by an interrupted write", zap.Int("files", n))
+	}
+}
+
+// Destruct implements caddy.Destructor: the last app using the state is
+// gone, the loop ends.
+func (s *appState) Destruct() error {
+	s.once.Do(func() { close(s.done) }) // never ran
+	if s.cancel != nil {
+		s.cancel()
+	}
+	<-s.done
+	return nil
+}
+
+// waitLoaded waits, at most maxLoadWait, for the first read of storage to
+// end, and reports whether it had to wait and the read ended.
+func (s *appState) waitLoaded() bool {
+	loaded := s.syncer.Loaded()
+	select {
+	case <-loaded:
+		return false
+	default:
+	}
+	t := time.NewTimer(maxLoadWait)
+	defer t.Stop()
+	select {
+	case <-loaded:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Provision opens the storage and finds or makes its state (see states).
+// It reads nothing: a new state loads storage in the background, so that a
+// node with many configurations listens at once.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	if a.SyncInterval == 0 {
@@ -72,61 +185,26 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := metrics.register(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	initial := snapshot{}
-	if prev := running.Load(); prev != nil {
-		if cur := prev.snap.Load(); cur != nil {
-			initial = *cur
-		}
-	}
-	a.snap.Store(&initial)
-
-	st, err := a.openStore(ctx)
+	st, key, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	a.attach(ctx, st)
+	val, _, err := states.LoadOrNew(key, func() (caddy.Destructor, error) {
+		s := newAppState(st, a.logger.Named("sync"))
+		s.run(time.Duration(a.SyncInterval))
+		return s, nil
+	})
+	if err != nil {
+		return err
+	}
+	a.key, a.state = key, val.(*appState)
 	return nil
 }
 
-// attach makes st the app's storage and reads it once.
-func (a *App) attach(ctx context.Context, st store.Store) {
-	a.syncer = store.NewSyncer(st, a.logger.Named("sync"), store.SyncerOptions{
-		OnChange: a.publish,
-		OnSync: func(err error) {
-			metrics.syncRuns.Inc()
-			if err != nil {
-				metrics.syncErrors.Inc()
-			}
-		},
-	})
-	// From here on, writes made through an older app are handed to this
-	// one (see newest); those completed before are in the storage read
-	// below.
-	newest.Store(a)
-	syncCtx, cancel := context.WithTimeout(ctx, initialSyncTimeout)
-	defer cancel()
-	if objects, ok := st.(*store.ObjectStore); ok {
-		if err := objects.EnsureBucket(syncCtx); err != nil {
-			a.logger.Error("cannot prepare the object store bucket; retrying in the background", zap.Error(err))
-		}
-	}
-	_, _, err := a.syncer.Sync(syncCtx)
-	metrics.syncRuns.Inc()
-	if err != nil {
-		metrics.syncErrors.Inc()
-		a.logger.Error("cannot read the bucket CORS configurations; serving the previous ones and retrying",
-			zap.Error(err))
-		a.initialSyncFailed = true
-	} else {
-		// The storage is the truth: what it lacks, the previous app's
-		// snapshot must not keep.
-		a.publish(a.syncer.Snapshot())
-	}
-}
-
-// openStore returns the configured store: the object store, the app's
-// storage module, or Caddy's storage.
-func (a *App) openStore(ctx caddy.Context) (store.Store, error) {
+// openStore returns the configured store (the object store, the app's
+// storage module, or Caddy's storage) and its identity, the key of its
+// state in states.
+func (a *App) openStore(ctx caddy.Context) (store.Store, string, error) {
 	if a.ObjectStore != nil {
 		repl := caddy.NewReplacer()
 		cfg := a.ObjectStore
@@ -134,7 +212,7 @@ func (a *App) openStore(ctx caddy.Context) (store.Store, error) {
 		if prefix == "" {
 			prefix = store.KeyPrefix
 		}
-		st, err := store.NewObjectStore(store.ObjectStoreConfig{
+		oc := store.ObjectStoreConfig{
 			Endpoint:  repl.ReplaceAll(cfg.Endpoint, ""),
 			AccessKey: repl.ReplaceAll(cfg.AccessKey, ""),
 			SecretKey: repl.ReplaceAll(cfg.SecretKey, ""),
@@ -143,114 +221,101 @@ func (a *App) openStore(ctx caddy.Context) (store.Store, error) {
 			Secure:    cfg.TLS,
 			Region:    repl.ReplaceAll(cfg.Region, ""),
 			// The bucket is documented as created when missing, also when
-			// the store was down as the node started (attach's
-			// EnsureBucket then fails).
+			// the store was down as the node started.
 			CreateBucket: true,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("s3_cors: object_store: %w", err)
 		}
-		return st, nil
+		st, err := store.NewObjectStore(oc)
+		if err != nil {
+			return nil, "", fmt.Errorf("s3_cors: object_store: %w", err)
+		}
+		secret := sha256.Sum256([]byte(oc.SecretKey))
+		key := fmt.Sprintf("object_store %s tls=%t region=%s %s/%s key=%s secret=%x",
+			oc.Endpoint, oc.Secure, oc.Region, oc.Bucket, oc.Prefix, oc.AccessKey, secret[:8])
+		return st, key, nil
 	}
 	if a.StorageRaw != nil {
+		key := "storage " + string(a.StorageRaw)
 		mod, err := ctx.LoadModule(a, "StorageRaw")
 		if err != nil {
-			return nil, fmt.Errorf("s3_cors: loading storage module: %w", err)
+			return nil, "", fmt.Errorf("s3_cors: loading storage module: %w", err)
 		}
 		conv, ok := mod.(caddy.StorageConverter)
 		if !ok {
-			return nil, fmt.Errorf("s3_cors: storage module %T is not a storage converter", mod)
+			return nil, "", fmt.Errorf("s3_cors: storage module %T is not a storage converter", mod)
 		}
 		cm, err := conv.CertMagicStorage()
 		if err != nil {
-			return nil, fmt.Errorf("s3_cors: creating storage: %w", err)
+			return nil, "", fmt.Errorf("s3_cors: creating storage: %w", err)
 		}
-		return store.NewCaddyStorage(cm), nil
+		return store.NewCaddyStorage(cm), key, nil
 	}
-	return store.NewCaddyStorage(ctx.Storage()), nil
+	cm := ctx.Storage()
+	return store.NewCaddyStorage(cm), "caddy " + storageIdentity(cm), nil
 }
 
-// Start makes a the running app and starts the sync loop.
+// storageIdentity names a certmagic storage: its String when it has one
+// (the file system's names its path), else its type and JSON form.
+func storageIdentity(cm certmagic.Storage) string {
+	if s, ok := cm.(fmt.Stringer); ok {
+		return fmt.Sprintf("%T %s", cm, s.String())
+	}
+	b, err := json.Marshal(cm)
+	if err != nil {
+		return fmt.Sprintf("%T %p", cm, cm)
+	}
+	return fmt.Sprintf("%T %s", cm, b)
+}
+
+// Start applies the app's sync interval and logger to its state (shared
+// with the app it replaces, when the storage did not change).
 func (a *App) Start() error {
-	loopCtx, cancel := context.WithCancel(context.Background())
-	a.stop = cancel
-	a.loopDone = make(chan struct{})
-	go func() {
-		defer close(a.loopDone)
-		if a.initialSyncFailed {
-			// Try again at once, with no time bound but the app's life:
-			// a storage too slow for the start-up bound (many thousands
-			// of configurations) is read to the end here.
-			if _, _, err := a.syncer.Sync(loopCtx); err != nil && loopCtx.Err() == nil {
-				a.logger.Error("cannot read the bucket CORS configurations; retrying", zap.Error(err))
-			}
-		}
-		a.syncer.Loop(loopCtx, time.Duration(a.SyncInterval))
-	}()
-	running.Store(a)
+	a.state.syncer.SetInterval(time.Duration(a.SyncInterval))
+	a.state.syncer.SetLogger(a.logger.Named("sync"))
+	a.state.run(time.Duration(a.SyncInterval))
 	return nil
 }
 
-// Stop ends the sync loop and forgets a as the running app, unless a newer
-// one took over (on a reload, Caddy starts the new app first).
-func (a *App) Stop() error {
-	running.CompareAndSwap(a, nil)
-	if a.stop != nil {
-		a.stop()
-		<-a.loopDone
-		a.stop = nil
-	}
-	return nil
-}
+// Stop does nothing: the state outlives the app while another app uses
+// it, and ends with the last one's Cleanup.
+func (a *App) Stop() error { return nil }
 
-// Cleanup stops the sync loop of an app that was provisioned but never
-// stopped (a config load that failed after provisioning never starts it).
+// Cleanup releases the app's use of its state. Handlers of the app may
+// still finish requests: they keep reading the state's configurations.
 func (a *App) Cleanup() error {
-	return a.Stop()
+	if a.key == "" || !a.cleaned.CompareAndSwap(false, true) {
+		return nil
+	}
+	_, err := states.Delete(a.key)
+	return err
 }
 
-// publish compiles a snapshot of configurations and makes it the one
-// requests see. A configuration that did not change keeps its compiled
-// policy (an equal one read back from storage, too). Changes that did not
-// come from this node's own writes came from other nodes through storage,
-// and are logged as such.
-func (a *App) publish(configs map[string]*s3cors.Configuration) {
-	prev := a.snap.Load()
-	next := make(snapshot, len(configs))
-	a.ownMu.Lock()
-	for bucket, cfg := range configs {
-		if e, ok := (*prev)[bucket]; ok && (e.from == cfg || e.policy.Configuration().Equal(cfg)) {
-			e.from = cfg
-			next[bucket] = e
-			continue
-		}
-		next[bucket] = newEntry(bucket, s3cors.Compile(cfg))
-		if own, ok := a.ownWrite[bucket]; !ok || own != cfg {
-			a.logger.Info("bucket CORS configuration set",
-				zap.String("bucket", bucket), zap.Int("rules", len(cfg.Rules)), zap.String("source", "sync"))
-		}
-	}
-	for bucket := range *prev {
-		if _, ok := configs[bucket]; ok {
-			continue
-		}
-		if own, ok := a.ownWrite[bucket]; !ok || own != nil {
-			a.logger.Info("bucket CORS configuration deleted", zap.String("bucket", bucket), zap.String("source", "sync"))
-		}
-	}
-	a.ownMu.Unlock()
-	a.snap.Store(&next)
-	metrics.bucketsConfigured.Set(float64(len(next)))
-}
-
-// lookup returns the entry of a bucket configured at run time.
+// lookup returns the entry of a bucket configured at run time. A bucket
+// not found while storage is still being read for the first time waits
+// for that read (at most maxLoadWait), so that a stored configuration is
+// never answered as missing because loading has not finished.
 func (a *App) lookup(bucket string) (bucketEntry, bool) {
-	snap := a.snap.Load()
-	if snap == nil {
+	s := a.state
+	if s == nil {
 		return bucketEntry{}, false
 	}
-	e, ok := (*snap)[bucket]
-	return e, ok
+	cfg, name, ok := s.syncer.Lookup(bucket)
+	if !ok {
+		if !s.waitLoaded() {
+			return bucketEntry{}, false
+		}
+		if cfg, name, ok = s.syncer.Lookup(bucket); !ok {
+			return bucketEntry{}, false
+		}
+	}
+	p, err := cfg.Policy()
+	if err != nil {
+		if cfg.FirstReport() {
+			a.logger.Warn("bucket CORS configuration unreadable; bucket skipped",
+				zap.String("bucket", bucket), zap.Error(err))
+		}
+		return bucketEntry{}, false
+	}
+	return bucketEntry{policy: p, name: name}, true
 }
 
 // Policy returns the compiled policy of bucket, nil when the bucket has
@@ -272,24 +337,22 @@ func (a *App) Configuration(bucket string) (*s3cors.Configuration, bool) {
 
 // Buckets returns the buckets that have a configuration, sorted.
 func (a *App) Buckets() []string {
-	snap := a.snap.Load()
-	if snap == nil {
+	if a.state == nil {
 		return nil
 	}
-	buckets := make([]string, 0, len(*snap))
-	for b := range *snap {
-		buckets = append(buckets, b)
-	}
-	slices.Sort(buckets)
-	return buckets
+	a.state.waitLoaded()
+	return a.state.syncer.Buckets()
 }
 
 // SetConfiguration stores the CORS configuration of bucket, replacing any
 // it had. A storage failure is returned, not logged: the caller (the admin
-// or S3 API) logs it with the request. It returns once storage has it; requests on this node see it at
-// once, other nodes at their next sync. When storage fails, the error is
-// returned and the served configuration is unchanged. source names who
-// made the change ("admin" or "s3") for the log and the metrics.
+// or S3 API) logs it with the request. It returns once storage has it;
+// requests on this node see it at once, other nodes at their next sync.
+// An error means storage did not take the write, and the served
+// configuration is unchanged. Concurrent writes to one bucket on this node
+// are applied one at a time: the configuration served after them is the
+// one stored last. source names who made the change ("admin" or "s3") for
+// the log and the metrics.
 func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.Configuration, source string) error {
 	if bucket == "" {
 		return errors.New("s3_cors: set configuration: empty bucket name")
@@ -297,16 +360,13 @@ func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.C
 	if cfg == nil {
 		return fmt.Errorf("s3_cors: set configuration of %s: no configuration", bucket)
 	}
-	if a.syncer == nil {
+	if a.state == nil {
 		return fmt.Errorf("s3_cors: set configuration of %s: the app is not provisioned", bucket)
 	}
-	a.markOwn(bucket, cfg)
-	defer a.unmarkOwn(bucket)
-	if err := a.syncer.Put(ctx, bucket, cfg); err != nil {
+	if err := a.state.syncer.Put(ctx, bucket, cfg); err != nil {
 		metrics.configWrites.WithLabelValues("put", source, "error").Inc()
 		return fmt.Errorf("s3_cors: set configuration of %s: %w", bucket, err)
 	}
-	a.handOver(bucket, cfg)
 	metrics.configWrites.WithLabelValues("put", source, "ok").Inc()
 	a.logger.Info("bucket CORS configuration set",
 		zap.String("bucket", bucket), zap.Int("rules", len(cfg.Rules)), zap.String("source", source))
@@ -314,50 +374,32 @@ func (a *App) SetConfiguration(ctx context.Context, bucket string, cfg *s3cors.C
 }
 
 // DeleteConfiguration removes the CORS configuration of bucket; removing
-// one that does not exist is not an error, as with DeleteBucketCors.
+// one that does not exist is not an error, as with DeleteBucketCors. An
+// error means storage did not take the delete.
 func (a *App) DeleteConfiguration(ctx context.Context, bucket, source string) error {
 	if bucket == "" {
 		return errors.New("s3_cors: delete configuration: empty bucket name")
 	}
-	if a.syncer == nil {
+	if a.state == nil {
 		return fmt.Errorf("s3_cors: delete configuration of %s: the app is not provisioned", bucket)
 	}
-	a.markOwn(bucket, nil)
-	defer a.unmarkOwn(bucket)
-	if err := a.syncer.Delete(ctx, bucket); err != nil {
+	if err := a.state.syncer.Delete(ctx, bucket); err != nil {
 		metrics.configWrites.WithLabelValues("delete", source, "error").Inc()
 		return fmt.Errorf("s3_cors: delete configuration of %s: %w", bucket, err)
 	}
-	a.handOver(bucket, nil)
 	metrics.configWrites.WithLabelValues("delete", source, "ok").Inc()
 	a.logger.Info("bucket CORS configuration deleted", zap.String("bucket", bucket), zap.String("source", source))
 	return nil
 }
 
-// handOver tells the app provisioned after a (a config reload in
-// progress, or done while a's handlers still finish requests) about a
-// write a just stored, nil cfg for a delete: it may have read storage
-// before the write landed, and would otherwise serve the old
-// configuration until its next sync.
-func (a *App) handOver(bucket string, cfg *s3cors.Configuration) {
-	if n := newest.Load(); n != nil && n != a && n.syncer != nil {
-		n.syncer.Note(bucket, "", cfg)
+// liveApp returns the s3_cors app of the running configuration, nil when
+// none runs. Modules that Caddy recreates on every load without cleaning
+// them up (the admin API) find the live state through it at request time.
+func liveApp() *App {
+	app, err := caddy.ActiveContext().AppIfConfigured("s3_cors")
+	if err != nil {
+		return nil
 	}
-}
-
-// markOwn records a write in flight on this node, so that publish does not
-// log it a second time as a change from another node.
-func (a *App) markOwn(bucket string, cfg *s3cors.Configuration) {
-	a.ownMu.Lock()
-	defer a.ownMu.Unlock()
-	if a.ownWrite == nil {
-		a.ownWrite = map[string]*s3cors.Configuration{}
-	}
-	a.ownWrite[bucket] = cfg
-}
-
-func (a *App) unmarkOwn(bucket string) {
-	a.ownMu.Lock()
-	defer a.ownMu.Unlock()
-	delete(a.ownWrite, bucket)
+	a, _ := app.(*App)
+	return a
 }

@@ -3,8 +3,10 @@ package caddys3cors
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,11 +21,13 @@ import (
 //
 //	go test . -run '^$' -bench 'Load|SyncUnchanged' -benchmem
 //
-// BenchmarkLoad10000Buckets is a node's first read: list, read, parse and
-// compile every configuration into the snapshot requests use. Target: under
-// 2 s. BenchmarkSyncUnchanged is one sync tick when nothing changed: it
-// lists, compares versions, and reads and parses nothing (only the
-// periodic full sync, one tick in store.DefaultFullEvery, reads).
+// BenchmarkLoad10000Buckets is a node's first read: list and read every
+// configuration into the served state (parsing and compiling wait for a
+// bucket's first use). BenchmarkSyncUnchanged is one sync tick when nothing
+// changed: it lists, compares versions, and reads and parses nothing (only
+// the periodic full sync, one tick in store.DefaultFullEvery, reads).
+// BenchmarkPut is one write among 10 and among 100,000 configured buckets:
+// the same cost.
 
 const benchBuckets = 10000
 
@@ -50,9 +54,10 @@ func writeBuckets(b *testing.B, dir string, n int) {
 	}
 }
 
-// countingStore counts the configurations read.
+// countingStore counts the listings and the configurations read.
 type countingStore struct {
 	store.Store
+	lists atomic.Int64
 	loads atomic.Int64
 }
 
@@ -61,13 +66,18 @@ func (c *countingStore) Load(ctx context.Context, bucket string) ([]byte, error)
 	return c.Store.Load(ctx, bucket)
 }
 
+func (c *countingStore) List(ctx context.Context) ([]store.Entry, error) {
+	c.lists.Add(1)
+	return c.Store.List(ctx)
+}
+
 func BenchmarkLoad10000Buckets(b *testing.B) {
 	dir := b.TempDir()
 	writeBuckets(b, dir, benchBuckets)
 	b.ReportAllocs()
 	for b.Loop() {
 		a := newTestApp(b, dir)
-		if got := len(*a.snap.Load()); got != benchBuckets {
+		if got := a.state.syncer.Len(); got != benchBuckets {
 			b.Fatalf("%d buckets loaded", got)
 		}
 	}
@@ -83,7 +93,7 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		before := counting.loads.Load()
-		if _, changed, err := a.syncer.Sync(context.Background()); err != nil || changed {
+		if changed, err := a.state.syncer.Sync(context.Background()); err != nil || changed {
 			b.Fatalf("sync: changed %v, %v", changed, err)
 		}
 		if counting.loads.Load() != before {
@@ -95,5 +105,72 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 	b.ReportMetric(float64(ticksReading), "full-reads")
 	if allowed := b.N/store.DefaultFullEvery + 1; ticksReading > allowed {
 		b.Errorf("%d of %d unchanged syncs read configurations, want at most %d", ticksReading, b.N, allowed)
+	}
+}
+
+// memStore is a Store in memory: BenchmarkPut times the node's own cost
+// of a write, without the disk's.
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (m *memStore) Load(_ context.Context, bucket string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.m[bucket]
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	return b, nil
+}
+
+func (m *memStore) Put(_ context.Context, bucket string, xml []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[bucket] = xml
+	return nil
+}
+
+func (m *memStore) Delete(_ context.Context, bucket string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, bucket)
+	return nil
+}
+
+func (m *memStore) List(context.Context) ([]store.Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	entries := make([]store.Entry, 0, len(m.m))
+	for bucket := range m.m {
+		entries = append(entries, store.Entry{Bucket: bucket})
+	}
+	return entries, nil
+}
+
+func BenchmarkPut(b *testing.B) {
+	cfg, err := s3cors.ParseJSON([]byte(typicalConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{10, 100000} {
+		b.Run(fmt.Sprintf("buckets=%d", n), func(b *testing.B) {
+			a := newTestAppOn(b, &memStore{m: map[string][]byte{}})
+			ctx := context.Background()
+			for i := range n {
+				if err := a.SetConfiguration(ctx, fmt.Sprintf("bucket-%06d", i), cfg, "bench"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := a.SetConfiguration(ctx, fmt.Sprintf("bucket-%06d", i%n), cfg, "bench"); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

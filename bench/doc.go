@@ -55,16 +55,30 @@ func Rules(i, n int) []byte {
 // each, as PutBucketCors XML into a file-system storage rooted at root,
 // where the s3_cors app reads them (s3_cors/buckets/<bucket>.xml).
 func WriteBuckets(root string, n, rules int) error {
+	return writeBuckets(root, n, rules, false)
+}
+
+// WriteSharedBuckets is WriteBuckets with every bucket given the
+// configuration of bucket 0: a fleet made from one template.
+func WriteSharedBuckets(root string, n, rules int) error {
+	return writeBuckets(root, n, rules, true)
+}
+
+func writeBuckets(root string, n, rules int, shared bool) error {
 	dir := filepath.Join(root, "s3_cors", "buckets")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var xml []byte
 	for i := range n {
-		cfg, err := s3cors.ParseJSON(Rules(i, rules))
-		if err != nil {
-			return fmt.Errorf("bucket %d: %v", i, err)
+		if !shared || i == 0 {
+			cfg, err := s3cors.ParseJSON(Rules(i, rules))
+			if err != nil {
+				return fmt.Errorf("bucket %d: %v", i, err)
+			}
+			xml = cfg.XML()
 		}
-		if err := os.WriteFile(filepath.Join(dir, BucketName(i)+".xml"), cfg.XML(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, BucketName(i)+".xml"), xml, 0o644); err != nil {
 			return err
 		}
 	}

@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
-# Scale: the built binary loading BUCKETS bucket CORS configurations of
-# RULES rules each (10,000 x 100 by default) from a file-system storage at
-# start, as a node does.
+# Scale: the built binary with many bucket CORS configurations in a
+# file-system storage, measured against the goals of issue 11. Prints, for
+# each scenario:
 #
-# Builds ./cmd/caddy and ./bench/genbuckets, generates the storage (the
-# fixture is made here, never committed), starts Caddy on 127.0.0.1 with a
-# bare s3_cors in front of a static response, and prints:
+#   open-s    seconds from exec until the port answers a request that
+#             addresses no bucket (GET /)
+#   ready-s   seconds from exec until a preflight to the last bucket, matching
+#             its last rule, is allowed (every configuration is served)
+#   first     the first HTTP status the probe got: 200 means no request was
+#             ever answered "not configured" while loading
+#   VmRSS / VmHWM when ready, and VmRSS SETTLE seconds later
+#   the "loaded" log line (buckets, time) and the number of per-bucket
+#             "configuration set" lines logged at start (want 0)
 #
-#   open-s   seconds from exec until the port answers at all
-#   ready-s  seconds from exec until a preflight to the last bucket, matching
-#            its last rule, is allowed (every configuration is loaded)
-#   VmRSS / VmHWM of the process when ready, and VmRSS SETTLE seconds later
+# Scenarios (SCENARIOS, all by default):
+#   distinct  100,000 buckets x 3 rules, every configuration different
+#             (goal: open <= 1 s, ready <= 2 s, RSS <= 150 MiB)
+#   wide      10,000 x 100 (goal: ready <= 5 s, RSS <= 400 MiB)
+#   shared    100,000 x 3, one configuration for all (goal: about the RSS of
+#             empty)
+#   empty     no configuration, for reference
+#   puts      PUTS configurations (100,000 x 3) stored one PUT at a time
+#             through the admin API of a running node (goal: under 60 s, each
+#             tenth as fast as the first), then the node restarted on them
 #
-# then the same for an empty storage, for reference. The s3_cors app reads
-# storage once while Caddy starts, bounded by a 10 s timeout; when that read
-# does not finish in time the node starts with no configuration and the
-# sync loop (every 5 s) loads them: the log line is shown when it happens.
+# Fixtures go under TMPDIR. Each write to a file-system storage ends with an
+# fsync: on a virtual disk that, not the node, bounds the puts scenario;
+# TMPDIR=/dev/shm measures the node's own cost.
 #
 #   scripts/bench-scale.sh
-#   BUCKETS=1000 RULES=10 scripts/bench-scale.sh
+#   SCENARIOS="distinct shared" scripts/bench-scale.sh
+#   TMPDIR=/dev/shm SCENARIOS=puts scripts/bench-scale.sh
+#   SCENARIOS=wide BUCKETS=1000 RULES=10 scripts/bench-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUCKETS=${BUCKETS:-10000}
-RULES=${RULES:-100}
-SETTLE=${SETTLE:-10}
+SCENARIOS=${SCENARIOS:-distinct wide shared empty puts}
+SETTLE=${SETTLE:-5}
 TIMEOUT=${TIMEOUT:-180}
+PUTS=${PUTS:-100000}
 
 work=$(mktemp -d)
 pid=""
@@ -41,27 +54,35 @@ trap cleanup EXIT
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 echo "bench-scale: building" >&2
 go build -o "$work/caddy" ./cmd/caddy
 go build -o "$work/genbuckets" ./bench/genbuckets
+go build -o "$work/putbuckets" ./bench/putbuckets
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) go=$(go env GOVERSION) scenarios: $SCENARIOS"
 
-start=$(date +%s.%N)
-read -r bucket origin < <("$work/genbuckets" -root "$work/storage" -buckets "$BUCKETS" -rules "$RULES")
-gen=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-echo "# $(date -u +%FT%TZ) buckets=$BUCKETS rules=$RULES nproc=$(nproc) go=$(go env GOVERSION)"
-echo "generated $BUCKETS configurations in ${gen}s: $(du -sh "$work/storage" | cut -f1) on disk," \
-	"$(find "$work/storage" -name '*.xml' | wc -l) files; request: OPTIONS /$bucket/a from $origin"
-mkdir -p "$work/empty"
+# generate NAME BUCKETS RULES [-shared]: make the storage of a scenario and
+# set bucket and origin to what the probe sends.
+generate() {
+	local name=$1 n=$2 rules=$3 t0
+	shift 3
+	t0=$(now)
+	read -r bucket origin < <("$work/genbuckets" -root "$work/$name" -buckets "$n" -rules "$rules" "$@")
+	echo "$name: generated $n x $rules $* in $(since "$t0")s: $(du -sh "$work/$name" | cut -f1) on disk;" \
+		"probe: OPTIONS /$bucket/a from $origin"
+}
 
-# run NAME STORAGE WANT: start Caddy on STORAGE and wait for the preflight
-# to answer WANT.
-run() {
-	local name=$1 storage=$2 want=$3 port
+# start NAME STORAGE [ADMIN_PORT]: start Caddy on STORAGE (admin API on
+# ADMIN_PORT if given); sets pid, port and t0.
+start() {
+	local name=$1 storage=$2 admin='"disabled": true'
+	if [ -n "${3:-}" ]; then admin="\"listen\": \"127.0.0.1:$3\""; fi
 	port=$(free_port)
-	cat >"$work/config.json" <<EOF
+	cat >"$work/$name.json" <<JSON
 {
-	"admin": {"disabled": true, "config": {"persist": false}},
+	"admin": {$admin, "config": {"persist": false}},
 	"storage": {"module": "file_system", "root": "$storage"},
 	"apps": {"http": {"servers": {"scale": {
 		"listen": ["127.0.0.1:$port"],
@@ -72,42 +93,101 @@ run() {
 		]}]
 	}}}}
 }
-EOF
-	local t0 t_open="" code
-	t0=$(date +%s.%N)
-	"$work/caddy" run --config "$work/config.json" >"$work/$name.log" 2>&1 &
+JSON
+	t0=$(now)
+	"$work/caddy" run --config "$work/$name.json" >"$work/$name.log" 2>&1 &
 	pid=$!
+}
+
+stop() {
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=""
+}
+
+# measure NAME WANT: probe the running Caddy until the preflight answers
+# WANT, then print the figures.
+measure() {
+	local name=$1 want=$2 t_open="" first="" code
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)" != 000 ]; do
+		kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; exit 1; }
+		sleep 0.01
+	done
+	t_open=$(now)
 	while :; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: $origin" \
 			-H "Access-Control-Request-Method: GET" "http://127.0.0.1:$port/$bucket/a" || true)
-		if [ "$code" != 000 ] && [ -z "$t_open" ]; then t_open=$(date +%s.%N); fi
+		if [ "$code" != 000 ] && [ -z "$first" ]; then first=$code; fi
 		[ "$code" = "$want" ] && break
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "bench-scale: caddy exited" >&2
 			cat "$work/$name.log" >&2
 			exit 1
 		fi
-		if awk -v a="$t0" -v b="$(date +%s.%N)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
+		if awk -v a="$t0" -v b="$(now)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
 			echo "bench-scale: no $want after ${TIMEOUT}s (last $code)" >&2
 			exit 1
 		fi
-		sleep 0.05
+		sleep 0.02
 	done
-	local t_ready rss hwm rss2
-	t_ready=$(date +%s.%N)
+	local t_ready rss hwm rss2 sets
+	t_ready=$(now)
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 	sleep "$SETTLE"
 	rss2=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
-	awk -v n="$name" -v a="$t0" -v o="$t_open" -v r="$t_ready" -v rss="$rss" -v hwm="$hwm" -v rss2="$rss2" -v s="$SETTLE" 'BEGIN {
-		printf "%-8s open-s %6.2f  ready-s %6.2f  VmRSS %7.1f MiB  VmHWM %7.1f MiB  VmRSS+%ss %7.1f MiB\n",
-			n, o - a, r - a, rss / 1024, hwm / 1024, s, rss2 / 1024
+	awk -v n="$name" -v a="$t0" -v o="$t_open" -v r="$t_ready" -v f="$first" -v rss="$rss" -v hwm="$hwm" -v rss2="$rss2" -v s="$SETTLE" 'BEGIN {
+		printf "%-9s open-s %5.2f  ready-s %5.2f  first %s  VmRSS %6.1f MiB  VmHWM %6.1f MiB  VmRSS+%ss %6.1f MiB\n",
+			n, o - a, r - a, f, rss / 1024, hwm / 1024, s, rss2 / 1024
 	}'
-	grep -h -o '"msg":"cannot read the bucket CORS configurations[^"]*"' "$work/$name.log" | sed 's/^/  log: /' || true
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=""
+	sets=$(grep -c '"msg":"bucket CORS configuration set"' "$work/$name.log" || true)
+	grep -h -o '"msg":"bucket CORS configurations loaded"[^}]*' "$work/$name.log" | sed 's/^/  log: /' || true
+	echo "  per-bucket \"set\" lines at start: $sets"
 }
 
-run buckets "$work/storage" 200
-run empty "$work/empty" 403
+for scenario in $SCENARIOS; do
+	case $scenario in
+	distinct)
+		generate distinct "${BUCKETS:-100000}" "${RULES:-3}"
+		start distinct "$work/distinct"
+		measure distinct 200
+		stop
+		;;
+	wide)
+		generate wide "${BUCKETS:-10000}" "${RULES:-100}"
+		start wide "$work/wide"
+		measure wide 200
+		stop
+		;;
+	shared)
+		generate shared "${BUCKETS:-100000}" "${RULES:-3}" -shared
+		start shared "$work/shared"
+		measure shared 200
+		stop
+		;;
+	empty)
+		mkdir -p "$work/empty"
+		bucket=bkt00000 origin=https://app0.bucket0.example.com
+		start empty "$work/empty"
+		measure empty 403
+		stop
+		;;
+	puts)
+		mkdir -p "$work/puts"
+		admin=$(free_port)
+		start puts-node "$work/puts" "$admin"
+		until curl -s -o /dev/null "http://127.0.0.1:$admin/config/"; do sleep 0.05; done
+		echo "puts: $PUTS configurations x 3 rules, one PUT at a time through the admin API"
+		"$work/putbuckets" -admin "http://127.0.0.1:$admin" -buckets "$PUTS" -rules 3 | sed 's/^/  /'
+		stop
+		bucket="bkt$(printf %05d $((PUTS - 1)))" origin="https://app2.bucket$((PUTS - 1)).example.com"
+		start puts-restart "$work/puts"
+		measure puts-restart 200
+		stop
+		;;
+	*)
+		echo "bench-scale: unknown scenario $scenario" >&2
+		exit 2
+		;;
+	esac
+done

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -73,24 +75,114 @@ func (c *CaddyStorage) Put(ctx context.Context, bucket string, xml []byte) error
 	return nil
 }
 
-// PutVersion implements VersionedPutter: Put, then Stat of the key.
+// PutVersion implements VersionedPutter: Put, then the key read back with
+// its version.
 //
-// certmagic.Storage's Store reports no version, so the one returned is read
-// right after the write. Should another node write the same key between
-// the two calls, this node takes that node's version for its own content and
-// would not re-read the key; the Syncer's periodic full read (FullEvery)
-// bounds how long that can last. Racing writes to one bucket's CORS
-// configuration from two nodes within milliseconds are not a case worth
-// a distributed lock.
+// certmagic.Storage's Store reports no version. The key is read back with
+// its version (for the file system, in one open: the content and the stat
+// of that very file), and the version is returned only if the content is
+// the one just written; otherwise another node wrote or deleted the key
+// since, and "" makes the next sync read what the store holds. Either way
+// the write landed: a failure to read it back is not an error.
 func (c *CaddyStorage) PutVersion(ctx context.Context, bucket string, xml []byte) (string, error) {
 	if err := c.Put(ctx, bucket, xml); err != nil {
 		return "", err
 	}
-	version, _, err := c.stat(ctx, Key(bucket))
-	if err != nil {
-		return "", fmt.Errorf("caddy storage: stat %s after put (the write was applied): %w", Key(bucket), err)
+	b, version, err := c.LoadVersion(ctx, bucket)
+	if err != nil || !bytes.Equal(b, xml) {
+		return "", nil
 	}
 	return version, nil
+}
+
+// LoadVersion implements VersionedLoader. On the file system the content
+// and the version come from one open file. Other modules are stat'ed
+// before and after the load: the version is known only when both agree.
+func (c *CaddyStorage) LoadVersion(ctx context.Context, bucket string) ([]byte, string, error) {
+	if err := checkBucket("caddy storage: load", bucket); err != nil {
+		return nil, "", err
+	}
+	fsStorage, ok := c.storage.(*certmagic.FileStorage)
+	if !ok {
+		before, _, err := c.stat(ctx, Key(bucket))
+		if err != nil {
+			before = ""
+		}
+		b, err := c.Load(ctx, bucket)
+		if err != nil {
+			return nil, "", err
+		}
+		if after, _, err := c.stat(ctx, Key(bucket)); err != nil || after != before {
+			return b, "", nil
+		}
+		return b, before, nil
+	}
+	b, version, err := readFile(fsStorage.Filename(Key(bucket)))
+	if err != nil {
+		return nil, "", fmt.Errorf("caddy storage: load %s: %w", Key(bucket), err)
+	}
+	return b, version, nil
+}
+
+// StaleTempAge is how old a temporary file left in the configuration
+// directory must be before RemoveStaleTemp removes it: far longer than any
+// write takes, so that the file of a write in progress on another node
+// sharing the directory is never touched.
+const StaleTempAge = 10 * time.Minute
+
+// RemoveStaleTemp removes, on the file system, the temporary files a
+// killed process left beside the keys (certmagic writes a key as a
+// temporary file renamed over it; a SIGKILL between the two leaves the
+// temporary file for good), when they are older than StaleTempAge. It
+// returns how many it removed. Other storage modules have no such files.
+func (c *CaddyStorage) RemoveStaleTemp(now time.Time) (int, error) {
+	fsStorage, ok := c.storage.(*certmagic.FileStorage)
+	if !ok {
+		return 0, nil
+	}
+	dir := fsStorage.Filename(KeyPrefix)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("caddy storage: remove stale temporary files: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < StaleTempAge {
+			continue // gone meanwhile, or maybe a write in progress
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed++
+	}
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("caddy storage: remove stale temporary files: %w", errors.Join(errs...))
+	}
+	return removed, nil
+}
+
+// isTempName reports whether name is one certmagic's atomic writes give
+// their temporary files (os.CreateTemp with an empty pattern: decimal
+// digits only), which no key has.
+func isTempName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := range len(name) {
+		if name[i] < '0' || name[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Delete implements Store.
@@ -115,6 +207,9 @@ func (c *CaddyStorage) Delete(ctx context.Context, bucket string) error {
 // that the Syncer reads it and logs what is wrong with it, while the other
 // keys stay unaffected.
 func (c *CaddyStorage) List(ctx context.Context) ([]Entry, error) {
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		return listDir(ctx, fsStorage.Filename(KeyPrefix), true)
+	}
 	keys, err := c.storage.List(ctx, KeyPrefix, false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -152,6 +247,53 @@ func (c *CaddyStorage) List(ctx context.Context) ([]Entry, error) {
 	return entries, nil
 }
 
+// ListNames implements NameLister: on the file system, the keys without
+// their versions, from one directory read (no stat a key).
+func (c *CaddyStorage) ListNames(ctx context.Context) ([]Entry, error) {
+	fsStorage, ok := c.storage.(*certmagic.FileStorage)
+	if !ok {
+		return c.List(ctx)
+	}
+	return listDir(ctx, fsStorage.Filename(KeyPrefix), false)
+}
+
+// listDir is List on the file system: one directory read and one lstat a
+// key (certmagic's List walks the tree, and a stat follows); without
+// versions, no lstat.
+func listDir(ctx context.Context, dir string, versions bool) ([]Entry, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("caddy storage: list %s: %w", KeyPrefix, err)
+	}
+	entries := make([]Entry, 0, len(des))
+	for i, de := range des {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("caddy storage: list %s: %w", KeyPrefix, ctx.Err())
+		}
+		bucket, ok := bucketFromKey(de.Name())
+		if !ok || de.IsDir() {
+			continue
+		}
+		if !versions {
+			entries = append(entries, Entry{Bucket: bucket})
+			continue
+		}
+		fi, err := de.Info()
+		switch {
+		case err == nil:
+			entries = append(entries, Entry{Bucket: bucket, Version: fileVersion(fi)})
+		case errors.Is(err, fs.ErrNotExist):
+			// deleted since the directory was read
+		default:
+			entries = append(entries, Entry{Bucket: bucket})
+		}
+	}
+	return entries, nil
+}
+
 // stat returns the Entry.Version of key and whether it is a terminal key
 // (not a "directory"). The version is the modification time in nanoseconds
 // and the size, and for the file system also the inode.
@@ -168,17 +310,22 @@ func (c *CaddyStorage) stat(ctx context.Context, key string) (version string, te
 		if err != nil {
 			return "", false, err
 		}
-		v := formatVersion(fi.ModTime(), fi.Size())
-		if ino, ok := inode(fi); ok {
-			v += "-" + strconv.FormatUint(ino, 36)
-		}
-		return v, !fi.IsDir(), nil
+		return fileVersion(fi), !fi.IsDir(), nil
 	}
 	info, err := c.storage.Stat(ctx, key)
 	if err != nil {
 		return "", false, err
 	}
 	return formatVersion(info.Modified, info.Size), info.IsTerminal, nil
+}
+
+// fileVersion is the version of a file: modification time, size and inode.
+func fileVersion(fi os.FileInfo) string {
+	v := formatVersion(fi.ModTime(), fi.Size())
+	if ino, ok := inode(fi); ok {
+		v += "-" + strconv.FormatUint(ino, 36)
+	}
+	return v
 }
 
 // formatVersion makes a compact version out of a modification time and size.
@@ -190,5 +337,7 @@ func formatVersion(modified time.Time, size int64) string {
 var (
 	_ Store           = (*CaddyStorage)(nil)
 	_ VersionedPutter = (*CaddyStorage)(nil)
+	_ VersionedLoader = (*CaddyStorage)(nil)
+	_ NameLister      = (*CaddyStorage)(nil)
 	_ Locator         = (*CaddyStorage)(nil)
 )

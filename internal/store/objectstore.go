@@ -142,23 +142,35 @@ func (o *ObjectStore) Locate(bucket string) string { return o.bucket + "/" + o.o
 // engine can refuse an oversized object while a huge one cannot exhaust
 // memory.
 func (o *ObjectStore) Load(ctx context.Context, bucket string) ([]byte, error) {
+	b, _, err := o.LoadVersion(ctx, bucket)
+	return b, err
+}
+
+// LoadVersion implements VersionedLoader: the version is the ETag of the
+// GET that returned the content.
+func (o *ObjectStore) LoadVersion(ctx context.Context, bucket string) ([]byte, string, error) {
 	if err := checkBucket("object store: load", bucket); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name := o.objectName(bucket)
 	// GetObject only prepares the request; errors, NoSuchKey included,
 	// come from the first Read. A sequential read is one GET, so the body
-	// is one version of the object.
+	// is one version of the object, and Stat then reports that GET's ETag
+	// without a request of its own.
 	obj, err := o.client.GetObject(ctx, o.bucket, name, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, o.loadError(name, err)
+		return nil, "", o.loadError(name, err)
 	}
 	defer obj.Close()
 	b, err := io.ReadAll(io.LimitReader(obj, MaxObjectSize+1))
 	if err != nil {
-		return nil, o.loadError(name, err)
+		return nil, "", o.loadError(name, err)
 	}
-	return b, nil
+	info, err := obj.Stat()
+	if err != nil {
+		return b, "", nil // read, though of no known version
+	}
+	return b, info.ETag, nil
 }
 
 // loadError wraps an error of reading object name, adding fs.ErrNotExist
@@ -243,5 +255,6 @@ func (o *ObjectStore) List(ctx context.Context) ([]Entry, error) {
 var (
 	_ Store           = (*ObjectStore)(nil)
 	_ VersionedPutter = (*ObjectStore)(nil)
+	_ VersionedLoader = (*ObjectStore)(nil)
 	_ Locator         = (*ObjectStore)(nil)
 )

@@ -76,8 +76,28 @@ type Store interface {
 // at the next sync.
 type VersionedPutter interface {
 	// PutVersion is Put, and returns the Version that List will report for
-	// the new content ("" when the store cannot tell).
+	// the new content: "" when the store cannot tell, or when the key no
+	// longer holds this content (another node wrote or deleted it since).
+	// It returns an error only when the content was not stored.
 	PutVersion(ctx context.Context, bucket string, xml []byte) (string, error)
+}
+
+// VersionedLoader is implemented by stores that can tell the Version of the
+// content a Load returned, read with it (the file's own stat, the ETag of
+// the GET response), so that a key replaced between List and Load is not
+// taken for the listed version.
+type VersionedLoader interface {
+	// LoadVersion is Load, and returns the Version of the content read
+	// ("" when the store cannot tell).
+	LoadVersion(ctx context.Context, bucket string) ([]byte, string, error)
+}
+
+// NameLister is implemented by stores that list their keys faster without
+// their versions. The first Sync, which reads every key anyway (and takes
+// the version of what it read from a VersionedLoader), uses it.
+type NameLister interface {
+	// ListNames is List with empty Versions.
+	ListNames(ctx context.Context) ([]Entry, error)
 }
 
 // Entry is one listed configuration.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -38,14 +41,13 @@ type Locator interface {
 
 // SyncerOptions tunes a Syncer. The zero value is usable.
 type SyncerOptions struct {
-	// OnChange, when set, is called with every new snapshot: after a Sync
-	// that changed something, and after Put, Delete and Note. Calls are
-	// serialized and in order, so the last call always carries the latest
-	// snapshot; snapshots that were superseded before their turn are
-	// skipped. The map must not be modified. OnChange must not call Put,
-	// Delete, Note or Sync of the same Syncer (it would deadlock); Snapshot
-	// is fine.
-	OnChange func(map[string]*s3cors.Configuration)
+	// OnChange, when set, is called with every change of a served
+	// configuration: after a Sync read a new or changed key or found one
+	// gone, and after Put and Delete. cfg is nil when the bucket no longer
+	// has a configuration. Calls are serialized, in the order of the
+	// changes, and made while the Syncer holds its lock: OnChange must be
+	// quick and must not call the Syncer's methods but Lookup and Len.
+	OnChange func(bucket string, cfg *Config)
 
 	// OnSync, when set, is called by Loop after every sync with its error
 	// (nil on success), for example to count sync errors in a metric.
@@ -54,332 +56,480 @@ type SyncerOptions struct {
 	// FullEvery makes every FullEvery-th sync read all keys, not only the
 	// ones whose Version changed. It repairs what version comparison cannot
 	// see: a storage module whose modification times are too coarse to tell
-	// two same-size writes apart, or a version taken by PutVersion that
-	// belonged to another node's racing write. Zero means DefaultFullEvery;
-	// a negative value disables full syncs.
+	// two same-size writes apart. Zero means DefaultFullEvery; a negative
+	// value disables full syncs.
 	FullEvery int
 }
 
-// Syncer turns a Store into a snapshot of parsed configurations, one per
-// bucket, and keeps it current. It is safe for concurrent use.
+// Syncer turns a Store into the served configurations, one per bucket, and
+// keeps them current. It is safe for concurrent use.
 //
 // Each Sync lists the store and reads only the keys that are new or whose
-// Version changed; keys gone from the list are dropped. Every snapshot is a
-// new map, never modified afterwards, so readers may use it without locks
-// (the caller compiles it and publishes it behind an atomic pointer).
+// Version changed; keys gone from the list are dropped. Lookups take no
+// lock (a sync.Map of immutable per-bucket states), and a change costs in
+// proportion to what changed, whatever the number of buckets: a write
+// replaces one bucket's state.
 //
-// A key that cannot be read or parsed is logged at warn level with its key
-// and skipped; the other buckets are unaffected. Its bucket keeps the last
-// configuration this Syncer read successfully, if any; a bucket that never
-// had a good configuration in this process has none (it behaves as a bucket
-// without CORS configuration). A failing key is read again, and logged
-// again, on every sync until it is fixed or deleted, so that a problem stays
-// visible and a torn read from a non-atomic storage module repairs itself.
+// The first successful Sync loads the store: it reads every key but parses
+// none (a Config is parsed and compiled on its first use), logs one line
+// with the count and the time it took, and closes Loaded. Later Syncs parse
+// what they read at once, and log every change they find as coming from
+// storage (another node, or a hand edit); the node's own writes are logged
+// by whoever made them.
+//
+// A key that cannot be read or parsed by a later Sync is logged at warn
+// level with its key and skipped; the other buckets are unaffected. Its
+// bucket keeps the last configuration this Syncer read successfully, if
+// any; a bucket that never had a good configuration in this process has
+// none (it behaves as a bucket without CORS configuration). A failing key
+// is read again, and logged again, on every sync until it is fixed or
+// deleted, so that a problem stays visible and a torn read from a
+// non-atomic storage module repairs itself. A key that the first Sync
+// loaded and that does not parse is reported by Config.Policy when it is
+// first used.
 //
 // Keeping the last good configuration favours availability of a running
 // node over agreement between nodes: a node started after the key went bad
 // has no configuration for that bucket while older nodes still serve the
-// last good one. Both states are logged on every sync.
+// last good one.
 //
-// A failed List returns the error and leaves the snapshot as it was, so the
-// caller keeps serving the last good snapshot.
+// A failed List returns the error and leaves the configurations as they
+// were, so the caller keeps serving the last good ones.
 type Syncer struct {
-	store Store
-	log   *zap.Logger
-	opts  SyncerOptions
+	store   Store
+	log     atomic.Pointer[zap.Logger]
+	opts    SyncerOptions
+	configs interner
 
-	// syncMu makes Syncs run one at a time; Put, Delete and Note do not
-	// take it, so that a write is never held up by a slow listing.
+	// syncMu makes Syncs run one at a time; Put and Delete do not take
+	// it, so that a write is never held up by a slow listing.
 	syncMu sync.Mutex
 
-	mu    sync.Mutex // guards the fields below
-	keys  map[string]*keyState
-	snap  map[string]*s3cors.Configuration
-	gen   uint64 // generation of snap, incremented on each change
-	seq   uint64 // counter of Notes, see keyState.noted
-	syncs int    // number of Syncs, for FullEvery
+	// writeLocks serialize the writes to one bucket (by a hash of its
+	// name): a write, the version it records and the state it leaves
+	// then belong to the same write.
+	writeLocks [64]sync.Mutex
 
-	pubMu  sync.Mutex // serializes OnChange calls
-	pubGen uint64     // generation last given to OnChange
+	// keys maps a bucket to its *keyState. A stored keyState is never
+	// modified: a change stores a new one, under mu.
+	keys  sync.Map
+	count atomic.Int64 // buckets with a served configuration
+
+	mu    sync.Mutex // serializes changes of keys, and guards the fields below
+	seq   uint64     // counter of the node's own writes, see keyState.noted
+	syncs int        // number of Syncs, for FullEvery
+
+	interval   atomic.Int64 // of Loop, see SetInterval
+	loaded     chan struct{}
+	loadedOnce sync.Once
 }
 
 // keyState is what a Syncer knows about one bucket's key.
 type keyState struct {
-	// version is the Version that cfg (or failing) was read at; "" forces
-	// a read at the next sync.
-	version string
-	// cfg is the last good configuration, nil if there never was one or if
-	// the bucket was deleted by this node (deleted).
-	cfg *s3cors.Configuration
+	// version is a hash of the Version that cfg (or failing) was read at
+	// (versionHash; 8 bytes in place of a string of about 24); 0 forces a
+	// read at the next sync.
+	version uint64
+	// cfg is the served configuration, nil when there is none: there
+	// never was a good one, or this node deleted it (noted is then set: a
+	// tombstone, kept until a sync that started after it confirms the key
+	// is gone).
+	cfg *Config
 	// failing is the error of the latest read, nil when it succeeded.
 	failing error
-	// noted is the value of Syncer.seq when this node wrote the key itself
-	// (Note), 0 when the state comes from a sync. A Sync that started
-	// before the Note leaves the state alone, since its listing may predate
-	// the write.
+	// noted is the value of Syncer.seq when this node wrote the key itself,
+	// 0 when the state comes from a sync. A Sync that started before the
+	// write leaves the state alone, since its listing may predate it.
 	noted uint64
-	// deleted marks a tombstone of this node's own Delete, kept until a
-	// sync that started after it confirms the key is gone.
-	deleted bool
+	// name is the bucket name boxed once, so that a request setting the
+	// {http.s3_cors.bucket} placeholder allocates nothing; it is also the
+	// key in Syncer.keys.
+	name any
 }
 
-// NewSyncer returns a Syncer over st with an empty snapshot; call Sync to
-// fill it. A nil logger discards logs.
-func NewSyncer(st Store, logger *zap.Logger, opts SyncerOptions) *Syncer {
-	if logger == nil {
-		logger = zap.NewNop()
+// versionHash is the keyState.version of a Version: 0 for "" (unknown),
+// else its FNV-1a hash (never 0). Two versions colliding would make a
+// sync miss one change until the next full sync.
+func versionHash(v string) uint64 {
+	if v == "" {
+		return 0
 	}
+	h := fnv.New64a()
+	h.Write([]byte(v))
+	return max(h.Sum64(), 1)
+}
+
+// NewSyncer returns a Syncer over st with no configuration; call Sync (or
+// Loop) to load the store. A nil logger discards logs.
+func NewSyncer(st Store, logger *zap.Logger, opts SyncerOptions) *Syncer {
 	if opts.FullEvery == 0 {
 		opts.FullEvery = DefaultFullEvery
 	}
-	return &Syncer{
-		store: st,
-		log:   logger,
-		opts:  opts,
-		keys:  make(map[string]*keyState),
-		snap:  map[string]*s3cors.Configuration{},
-	}
+	s := &Syncer{store: st, opts: opts, loaded: make(chan struct{})}
+	s.SetLogger(logger)
+	return s
 }
 
-// Snapshot returns the current configurations by bucket. The map is never
-// modified; do not modify it.
+// SetLogger makes logger the Syncer's logger from now on (a config reload
+// may change where logs go). A nil logger discards logs.
+func (s *Syncer) SetLogger(logger *zap.Logger) {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	s.log.Store(logger)
+}
+
+// Logger returns the Syncer's logger.
+func (s *Syncer) Logger() *zap.Logger { return s.log.Load() }
+
+// Loaded is closed once the first Sync succeeded: from then on every
+// configuration the store held is served.
+func (s *Syncer) Loaded() <-chan struct{} { return s.loaded }
+
+// Lookup returns the configuration served for bucket and the bucket's name
+// boxed (the same value on every call), without taking a lock.
+func (s *Syncer) Lookup(bucket string) (cfg *Config, name any, ok bool) {
+	v, ok := s.keys.Load(bucket)
+	if !ok {
+		return nil, nil, false
+	}
+	st := v.(*keyState)
+	if st.cfg == nil {
+		return nil, nil, false
+	}
+	return st.cfg, st.name, true
+}
+
+// Len returns the number of buckets with a served configuration.
+func (s *Syncer) Len() int { return int(s.count.Load()) }
+
+// Buckets returns the buckets with a served configuration, sorted.
+func (s *Syncer) Buckets() []string {
+	buckets := make([]string, 0, s.Len())
+	s.keys.Range(func(k, v any) bool {
+		if v.(*keyState).cfg != nil {
+			buckets = append(buckets, k.(string))
+		}
+		return true
+	})
+	slices.Sort(buckets)
+	return buckets
+}
+
+// Snapshot returns the served configurations, parsed, by bucket; those
+// that do not parse are left out. It parses every configuration: it is
+// meant for tests and tools, not for the request path.
 func (s *Syncer) Snapshot() map[string]*s3cors.Configuration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snap
+	snap := make(map[string]*s3cors.Configuration, s.Len())
+	s.keys.Range(func(k, v any) bool {
+		if cfg := v.(*keyState).cfg; cfg != nil {
+			if p, err := cfg.Policy(); err == nil {
+				snap[k.(string)] = p.Configuration()
+			}
+		}
+		return true
+	})
+	return snap
 }
 
 // Failures returns the buckets whose key failed to load or parse at the
 // latest sync, with the error.
 func (s *Syncer) Failures() map[string]error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	failures := make(map[string]error)
-	for bucket, st := range s.keys {
-		if st.failing != nil {
-			failures[bucket] = st.failing
+	s.keys.Range(func(k, v any) bool {
+		if err := v.(*keyState).failing; err != nil {
+			failures[k.(string)] = err
+		}
+		return true
+	})
+	return failures
+}
+
+// state returns the state of bucket, nil when it has none.
+func (s *Syncer) state(bucket string) *keyState {
+	if v, ok := s.keys.Load(bucket); ok {
+		return v.(*keyState)
+	}
+	return nil
+}
+
+// setState makes st the state of bucket (nil removes it), keeps the count
+// and tells OnChange when the served configuration changed. s.mu must be
+// held.
+func (s *Syncer) setState(bucket string, prev, st *keyState) {
+	var before, after *Config
+	if prev != nil {
+		before = prev.cfg
+	}
+	if st == nil {
+		s.keys.Delete(bucket)
+	} else {
+		if st.name == nil {
+			if prev != nil {
+				st.name = prev.name
+			} else {
+				st.name = bucket
+			}
+		}
+		after = st.cfg
+		s.keys.Store(st.name, st)
+	}
+	if before != after {
+		if after != nil {
+			s.configs.use(after)
+		}
+		if before != nil {
+			s.configs.release(before)
 		}
 	}
-	return failures
+	switch {
+	case before == nil && after != nil:
+		s.count.Add(1)
+	case before != nil && after == nil:
+		s.count.Add(-1)
+	}
+	if before != after && s.opts.OnChange != nil {
+		s.opts.OnChange(bucket, after)
+	}
 }
 
 // readResult is the outcome of reading one key during a Sync.
 type readResult struct {
-	cfg  *s3cors.Configuration
-	err  error
-	gone bool // deleted between List and Load
+	compact string // of the content read
+	version string // of the content read; "" when the store cannot tell
+	policy  *s3cors.Policy
+	err     error
+	gone    bool // deleted between List and Load
 }
 
-// Sync brings the snapshot up to date with the store and returns it, with
-// whether it changed. On error (the store could not be listed, or ctx ended)
-// the snapshot is unchanged and returned with the error.
-func (s *Syncer) Sync(ctx context.Context) (map[string]*s3cors.Configuration, bool, error) {
+// Sync brings the served configurations up to date with the store, and
+// reports whether any changed. On error (the store could not be listed, or
+// ctx ended) nothing changes.
+func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	began := time.Now()
+	initial := !s.isLoaded()
 
-	// Notes made from here on are newer than the listing.
+	// Writes made from here on are newer than the listing.
 	s.mu.Lock()
 	start := s.seq
 	s.mu.Unlock()
 
-	entries, err := s.store.List(ctx)
+	list := s.store.List
+	if nl, ok := s.store.(NameLister); ok && initial {
+		if _, ok := s.store.(VersionedLoader); ok {
+			list = nl.ListNames // every key is read, with its version
+		}
+	}
+	entries, err := list(ctx)
 	if err != nil {
-		return s.Snapshot(), false, fmt.Errorf("store sync: list: %w", err)
+		return false, fmt.Errorf("store sync: list: %w", err)
 	}
 
 	s.mu.Lock()
 	s.syncs++
 	full := s.opts.FullEvery > 0 && s.syncs%s.opts.FullEvery == 0
+	s.mu.Unlock()
+	listed := make(map[string]struct{}, len(entries))
 	var toRead []Entry
 	for _, e := range entries {
-		st := s.keys[e.Bucket]
-		if full || st == nil || e.Version == "" || st.version != e.Version || st.failing != nil {
+		listed[e.Bucket] = struct{}{}
+		st := s.state(e.Bucket)
+		switch {
+		case st != nil && st.noted > start:
+			// this node wrote it after the listing was taken
+		case full || st == nil || e.Version == "" || st.version != versionHash(e.Version) || st.failing != nil || st.cfg == nil:
 			toRead = append(toRead, e)
 		}
 	}
-	s.mu.Unlock()
 
-	// Read without holding mu: Snapshot, Put and Note stay responsive
-	// while a slow store is read.
-	results, err := s.readAll(ctx, toRead)
+	var changes atomic.Int64
+	err = s.readAll(ctx, toRead, !initial, func(e Entry, r readResult) {
+		if s.apply(start, e, r, initial) {
+			changes.Add(1)
+		}
+	})
 	if err != nil {
-		return s.Snapshot(), false, fmt.Errorf("store sync: %w", err)
+		return changes.Load() > 0, fmt.Errorf("store sync: %w", err)
 	}
 
 	s.mu.Lock()
-	changed := s.merge(start, entries, results)
-	snap := s.snap
+	s.keys.Range(func(k, v any) bool {
+		bucket, st := k.(string), v.(*keyState)
+		if _, ok := listed[bucket]; ok || st.noted > start {
+			return true
+		}
+		if st.cfg != nil {
+			changes.Add(1)
+			if !initial {
+				s.Logger().Info("bucket CORS configuration deleted",
+					zap.String("bucket", bucket), zap.String("source", "sync"))
+			}
+		}
+		s.setState(bucket, st, nil)
+		return true
+	})
 	s.mu.Unlock()
-	if changed {
-		s.publish()
+
+	if initial {
+		s.loadedOnce.Do(func() { close(s.loaded) })
+		s.Logger().Info("bucket CORS configurations loaded",
+			zap.Int("buckets", s.Len()), zap.Duration("took", time.Since(began)))
 	}
-	return snap, changed, nil
+	return changes.Load() > 0, nil
 }
 
-// readAll reads the keys of entries, several at a time: parsing is CPU
-// bound and a remote store latency bound, and a node starting with 10,000
-// configurations must read them all within the initial sync's timeout. It
-// returns ctx's error if ctx ends first.
-func (s *Syncer) readAll(ctx context.Context, entries []Entry) (map[string]readResult, error) {
-	results := make(map[string]readResult, len(entries))
+// isLoaded reports whether the first Sync succeeded.
+func (s *Syncer) isLoaded() bool {
+	select {
+	case <-s.loaded:
+		return true
+	default:
+		return false
+	}
+}
+
+// apply records what a Sync read for one listed key, and reports whether
+// the served configuration changed.
+func (s *Syncer) apply(start uint64, e Entry, r readResult, initial bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(e.Bucket)
+	if st != nil && st.noted > start {
+		return false // this node wrote it after the listing was taken
+	}
+	log := s.Logger()
+	if r.gone {
+		if st == nil {
+			return false
+		}
+		s.setState(e.Bucket, st, nil)
+		if st.cfg != nil && !initial {
+			log.Info("bucket CORS configuration deleted", zap.String("bucket", e.Bucket), zap.String("source", "sync"))
+		}
+		return st.cfg != nil
+	}
+	if r.err != nil {
+		// Read again at the next sync: the failure may be transient, or a
+		// torn read of a value being written.
+		next := &keyState{failing: r.err}
+		if st != nil {
+			next.cfg = st.cfg
+		}
+		s.setState(e.Bucket, st, next)
+		if next.cfg != nil {
+			log.Warn("bucket CORS configuration unreadable; keeping the last good one",
+				zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
+		} else {
+			log.Warn("bucket CORS configuration unreadable; bucket skipped",
+				zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
+		}
+		return false
+	}
+	v := r.version
+	if v == "" {
+		v = e.Version
+	}
+	version := versionHash(v)
+	cfg := s.configs.get(r.compact, r.policy)
+	if st != nil && st.failing != nil {
+		log.Info("bucket CORS configuration readable again",
+			zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)))
+	}
+	if st != nil && st.cfg == cfg {
+		// Same content (a full sync, or a rewrite of equal bytes).
+		if st.version != version || st.failing != nil || st.noted != 0 {
+			s.setState(e.Bucket, st, &keyState{version: version, cfg: cfg})
+		}
+		return false
+	}
+	s.setState(e.Bucket, st, &keyState{version: version, cfg: cfg})
+	if !initial {
+		rules := 0
+		if p, err := cfg.Policy(); err == nil {
+			rules = len(p.Configuration().Rules)
+		}
+		log.Info("bucket CORS configuration set",
+			zap.String("bucket", e.Bucket), zap.Int("rules", rules), zap.String("source", "sync"))
+	}
+	return true
+}
+
+// readAll reads the keys of entries, several at a time (a remote store's
+// latency hides behind the others), and gives each result to done. parse
+// makes each read parse and compile what it read, so that a bad key is
+// found (and the last good configuration kept) at once. It returns ctx's
+// error if ctx ends first.
+func (s *Syncer) readAll(ctx context.Context, entries []Entry, parse bool, done func(Entry, readResult)) error {
 	workers := min(max(runtime.GOMAXPROCS(0), minReaders), len(entries))
 	if workers <= 1 {
 		for _, e := range entries {
-			results[e.Bucket] = s.read(ctx, e.Bucket)
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
+			done(e, s.read(ctx, e.Bucket, parse))
 		}
-		return results, nil
+		return ctx.Err()
 	}
 	var (
-		mu   sync.Mutex
 		wg   sync.WaitGroup
-		next = make(chan string)
+		next = make(chan Entry)
 	)
 	for range workers {
 		wg.Go(func() {
-			for bucket := range next {
-				r := s.read(ctx, bucket)
-				mu.Lock()
-				results[bucket] = r
-				mu.Unlock()
+			for e := range next {
+				r := s.read(ctx, e.Bucket, parse)
+				if ctx.Err() == nil {
+					done(e, r)
+				}
 			}
 		})
 	}
 feed:
 	for _, e := range entries {
 		select {
-		case next <- e.Bucket:
+		case next <- e:
 		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return ctx.Err()
 }
 
 // minReaders is the least number of keys a Sync reads at a time (more on
 // machines with more cores): enough to hide a remote store's latency.
 const minReaders = 8
 
-// read loads and parses the configuration of bucket.
-func (s *Syncer) read(ctx context.Context, bucket string) readResult {
-	b, err := s.store.Load(ctx, bucket)
+// read loads bucket's key and, if parse is set, parses and compiles it.
+func (s *Syncer) read(ctx context.Context, bucket string, parse bool) readResult {
+	var (
+		b       []byte
+		version string
+		err     error
+	)
+	if vl, ok := s.store.(VersionedLoader); ok {
+		b, version, err = vl.LoadVersion(ctx, bucket)
+	} else {
+		b, err = s.store.Load(ctx, bucket)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return readResult{gone: true}
 	}
 	if err != nil {
 		return readResult{err: err}
 	}
-	cfg, err := s3cors.ParseStoredXML(b)
-	if err != nil {
-		return readResult{err: fmt.Errorf("store sync: parse %s: %w", s.locate(bucket), err)}
+	r := readResult{compact: compact(b), version: version}
+	if parse {
+		cfg, err := s3cors.ParseStoredXML(b)
+		if err != nil {
+			return readResult{err: fmt.Errorf("store sync: parse %s: %w", s.locate(bucket), err)}
+		}
+		r.policy = s3cors.Compile(cfg)
 	}
-	return readResult{cfg: cfg}
-}
-
-// merge applies a listing and the keys read for it to s.keys, logs the keys
-// that failed, and rebuilds the snapshot. It reports whether the snapshot
-// changed. s.mu must be held.
-func (s *Syncer) merge(start uint64, entries []Entry, results map[string]readResult) bool {
-	listed := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		st := s.keys[e.Bucket]
-		if st != nil && st.noted > start {
-			listed[e.Bucket] = true
-			continue // this node wrote it after the listing was taken
-		}
-		r, read := results[e.Bucket]
-		if !read {
-			listed[e.Bucket] = true
-			continue // unchanged
-		}
-		if r.gone {
-			continue // handled as not listed
-		}
-		listed[e.Bucket] = true
-		if r.err != nil {
-			if st == nil || st.deleted {
-				st = &keyState{}
-				s.keys[e.Bucket] = st
-			}
-			// Read again at the next sync: the failure may be transient,
-			// or a torn read of a value being written.
-			st.version, st.failing, st.noted = "", r.err, 0
-			if st.cfg != nil {
-				s.log.Warn("bucket CORS configuration unreadable; keeping the last good one",
-					zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
-			} else {
-				s.log.Warn("bucket CORS configuration unreadable; bucket skipped",
-					zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
-			}
-			continue
-		}
-		if st != nil && st.cfg != nil && !st.deleted && st.cfg.Equal(r.cfg) {
-			// Same content (a full sync, or a rewrite of equal XML): keep
-			// the old pointer so the snapshot does not change needlessly.
-			st.version, st.failing, st.noted = e.Version, nil, 0
-			continue
-		}
-		if st != nil && st.failing != nil {
-			s.log.Info("bucket CORS configuration readable again",
-				zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)))
-		}
-		s.keys[e.Bucket] = &keyState{version: e.Version, cfg: r.cfg}
-	}
-	for bucket, st := range s.keys {
-		if !listed[bucket] && st.noted <= start {
-			delete(s.keys, bucket)
-		}
-	}
-	return s.rebuild()
-}
-
-// rebuild makes a new snapshot from s.keys if it differs from the current
-// one, and reports whether it did. s.mu must be held.
-func (s *Syncer) rebuild() bool {
-	snap := make(map[string]*s3cors.Configuration, len(s.keys))
-	for bucket, st := range s.keys {
-		if st.cfg != nil && !st.deleted {
-			snap[bucket] = st.cfg
-		}
-	}
-	if len(snap) == len(s.snap) {
-		same := true
-		for bucket, cfg := range snap {
-			if s.snap[bucket] != cfg {
-				same = false
-				break
-			}
-		}
-		if same {
-			return false
-		}
-	}
-	s.snap = snap
-	s.gen++
-	return true
-}
-
-// publish hands the latest snapshot to OnChange unless it already had it.
-func (s *Syncer) publish() {
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	s.mu.Lock()
-	snap, gen := s.snap, s.gen
-	s.mu.Unlock()
-	if gen <= s.pubGen {
-		return
-	}
-	s.pubGen = gen
-	if s.opts.OnChange != nil {
-		s.opts.OnChange(snap)
-	}
+	return r
 }
 
 // locate names bucket's key for logs.
@@ -390,15 +540,28 @@ func (s *Syncer) locate(bucket string) string {
 	return bucket
 }
 
+// writeLock returns the lock that serializes the writes to bucket.
+func (s *Syncer) writeLock(bucket string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(bucket))
+	return &s.writeLocks[h.Sum32()%uint32(len(s.writeLocks))]
+}
+
 // Put stores cfg as bucket's configuration (as cfg.XML(), the engine's
 // canonical form, which GetBucketCors returns) and, once the store has it,
-// puts it in the snapshot at once. When the store is a VersionedPutter, the new
-// Version is noted so that the next sync does not read the key back.
+// serves it at once. Writes to one bucket through one Syncer are applied
+// one at a time, so the configuration served after concurrent writes is
+// the one stored last. Put returns an error only when the store does not
+// have the write: once it landed, Put succeeds, even if the store cannot
+// tell its version (the next sync then reads the key back).
 func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configuration) error {
 	if cfg == nil {
 		return fmt.Errorf("store sync: put %q: nil configuration", bucket)
 	}
 	xml := cfg.XML()
+	lock := s.writeLock(bucket)
+	lock.Lock()
+	defer lock.Unlock()
 	var version string
 	var err error
 	if vp, ok := s.store.(VersionedPutter); ok {
@@ -409,49 +572,65 @@ func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configurati
 	if err != nil {
 		return err // already prefixed by the store
 	}
-	s.Note(bucket, version, cfg)
+	// Compiled on first use, as a loaded configuration is: a node that
+	// takes 100,000 writes keeps their compact forms, not 100,000
+	// compiled policies nobody asked for yet.
+	s.note(bucket, version, compact(xml), true)
 	return nil
 }
 
 // Delete removes bucket's configuration from the store and, once done, from
-// the snapshot.
+// the served configurations.
 func (s *Syncer) Delete(ctx context.Context, bucket string) error {
+	lock := s.writeLock(bucket)
+	lock.Lock()
+	defer lock.Unlock()
 	if err := s.store.Delete(ctx, bucket); err != nil {
 		return err // already prefixed by the store
 	}
-	s.Note(bucket, "", nil)
+	s.note(bucket, "", "", false)
 	return nil
 }
 
-// Note records a write this node made to the store itself, so that the
-// snapshot has it at once and the next sync does not read it back: cfg is
-// the configuration written and version the Version List will report for it
-// ("" when unknown, which makes the next sync read it once). A nil cfg
-// records a delete. Put and Delete call Note; call it directly only for
-// writes made to the Store without the Syncer.
-func (s *Syncer) Note(bucket, version string, cfg *s3cors.Configuration) {
+// note records a write this node made to the store, so that it is served at
+// once and the next sync does not read it back: the compact form of the
+// configuration written (put is false for a delete), and the Version List
+// will report for it ("" when unknown, which makes the next sync read it
+// once).
+func (s *Syncer) note(bucket, version, compactForm string, put bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.seq++
-	s.keys[bucket] = &keyState{version: version, cfg: cfg, noted: s.seq, deleted: cfg == nil}
-	changed := s.rebuild()
-	s.mu.Unlock()
-	if changed {
-		s.publish()
+	var cfg *Config
+	if put {
+		cfg = s.configs.get(compactForm, nil)
 	}
+	s.setState(bucket, s.state(bucket), &keyState{version: versionHash(version), cfg: cfg, noted: s.seq})
 }
 
-// Loop runs Sync every interval (DefaultInterval if not positive) until ctx
-// ends. A failed sync is logged and retried sooner at first, then with
+// SetInterval changes the interval of a running Loop, from its next tick.
+func (s *Syncer) SetInterval(d time.Duration) {
+	if d <= 0 {
+		d = DefaultInterval
+	}
+	s.interval.Store(int64(d))
+}
+
+// Loop runs Sync every interval (DefaultInterval if not positive; see
+// SetInterval) until ctx ends, the first one at once if the store was never
+// loaded. A failed sync is logged and retried sooner at first, then with
 // exponential backoff up to a minute (or the interval, if longer), so that a
 // store that is down is not hammered; the snapshot stays the last good one
 // meanwhile. Delays carry ±10% jitter so that nodes started together do not
 // sync in lockstep. Loop returns when ctx ends; run it in a goroutine.
 func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
+	s.SetInterval(interval)
 	failures := 0
-	timer := time.NewTimer(jitter(interval))
+	first := jitter(time.Duration(s.interval.Load()))
+	if !s.isLoaded() {
+		first = 0
+	}
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
 		select {
@@ -459,21 +638,22 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 			return
 		case <-timer.C:
 		}
-		_, _, err := s.Sync(ctx)
+		_, err := s.Sync(ctx)
 		if err != nil && ctx.Err() != nil {
 			return // canceled, not failed
 		}
 		if s.opts.OnSync != nil {
 			s.opts.OnSync(err)
 		}
+		interval := time.Duration(s.interval.Load())
 		delay := interval
 		if err != nil {
 			failures++
 			delay = backoff(interval, failures)
-			s.log.Warn("bucket CORS configuration sync failed; serving the last good snapshot",
+			s.Logger().Warn("bucket CORS configuration sync failed; serving the last good snapshot",
 				zap.Int("consecutive_failures", failures), zap.Duration("retry_in", delay), zap.Error(err))
 		} else if failures > 0 {
-			s.log.Info("bucket CORS configuration sync recovered", zap.Int("failed_attempts", failures))
+			s.Logger().Info("bucket CORS configuration sync recovered", zap.Int("failed_attempts", failures))
 			failures = 0
 		}
 		timer.Reset(jitter(delay))

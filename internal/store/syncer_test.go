@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -51,11 +52,11 @@ func mustParse(t *testing.T, body []byte) *s3cors.Configuration {
 // mustSync syncs and fails the test on error.
 func mustSync(t *testing.T, s *Syncer) (map[string]*s3cors.Configuration, bool) {
 	t.Helper()
-	snap, changed, err := s.Sync(context.Background())
+	changed, err := s.Sync(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return snap, changed
+	return s.Snapshot(), changed
 }
 
 // TestSyncersConverge runs two nodes, each with its own certmagic
@@ -176,10 +177,11 @@ func TestSyncerReadsOnlyChanged(t *testing.T) {
 	}
 }
 
-// TestSyncerCorruptKey checks that a key that does not parse is logged with
-// its key and skipped, that the other buckets load, and what the bucket
-// gets: nothing if it never had a good configuration, else the last good
-// one, until the key is fixed or deleted.
+// TestSyncerCorruptKey checks that a key that does not parse is skipped,
+// that the other buckets load, and what the bucket gets: nothing if it
+// never had a good configuration, else the last good one, until the key is
+// fixed or deleted. The first sync parses nothing: its bad keys report
+// their error on first use; later syncs log them with their key.
 func TestSyncerCorruptKey(t *testing.T) {
 	corrupt := map[string][]byte{
 		"not xml":                []byte("this is not xml"),
@@ -221,6 +223,16 @@ func TestSyncerCorruptKey(t *testing.T) {
 			want := map[string]string{"good": canonical(t, good), "previous": canonical(t, previous)}
 			if got := contents(snap); !maps.Equal(got, want) {
 				t.Fatalf("never-good corrupt key: snapshot = %v, want %v", got, want)
+			}
+			if cfg, _, ok := s.Lookup("broken"); !ok {
+				t.Error("the loaded corrupt key is not kept for its first use")
+			} else if _, err := cfg.Policy(); err == nil {
+				t.Error("the corrupt key compiles")
+			}
+			// Changed, still corrupt: parsed and logged by the sync.
+			writeRaw("broken", append(body, ' '))
+			if _, changed := mustSync(t, s); changed {
+				t.Error("a corrupt change changed the served configurations")
 			}
 			if _, ok := s.Failures()["broken"]; !ok {
 				t.Errorf("Failures() = %v, want broken", s.Failures())
@@ -289,7 +301,8 @@ func TestSyncerStoreFailures(t *testing.T) {
 		{"list fails: error, last good snapshot kept", func(t *testing.T, f *faultStore, s *Syncer) {
 			before := s.Snapshot()
 			f.setListErr(errInjected)
-			snap, changed, err := s.Sync(ctx)
+			changed, err := s.Sync(ctx)
+			snap := s.Snapshot()
 			if !errors.Is(err, errInjected) || changed {
 				t.Fatalf("Sync = changed %v, err %v; want unchanged, the injected error", changed, err)
 			}
@@ -319,7 +332,7 @@ func TestSyncerStoreFailures(t *testing.T) {
 			}
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
-			if _, _, err := s.Sync(cctx); !errors.Is(err, context.Canceled) {
+			if _, err := s.Sync(cctx); !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
 			if _, ok := s.Snapshot()["other"]; ok {
@@ -414,7 +427,7 @@ func TestSyncerOwnWriteDuringSync(t *testing.T) {
 			f.mu.Unlock()
 			done := make(chan error)
 			go func() {
-				_, _, err := s.Sync(ctx)
+				_, err := s.Sync(ctx)
 				done <- err
 			}()
 			// The Sync is blocked after listing; the write does not wait
@@ -465,11 +478,15 @@ func TestSyncerOnChange(t *testing.T) {
 	ctx := context.Background()
 	raw := newFileStore(t.TempDir())
 	var mu sync.Mutex
-	var published []map[string]string
-	s := NewSyncer(raw, zap.NewNop(), SyncerOptions{OnChange: func(m map[string]*s3cors.Configuration) {
+	var published []string
+	s := NewSyncer(raw, zap.NewNop(), SyncerOptions{OnChange: func(bucket string, cfg *Config) {
 		mu.Lock()
 		defer mu.Unlock()
-		published = append(published, contents(m))
+		if cfg == nil {
+			published = append(published, "-"+bucket)
+		} else {
+			published = append(published, bucket+"="+canonical(t, cfg.Stored()))
+		}
 	}})
 	a := testXML("https://a.example")
 
@@ -490,21 +507,14 @@ func TestSyncerOnChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Stored is the bytes read (raw.Put stores a as given), canonical the
+	// engine's form of both.
 	ca := canonical(t, a)
-	want := []map[string]string{
-		{"photos": ca},
-		{"photos": ca, "docs": ca},
-		{"docs": ca},
-	}
+	want := []string{"photos=" + ca, "docs=" + ca, "-photos"}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(published) != len(want) {
-		t.Fatalf("OnChange called %d times with %v, want %v", len(published), published, want)
-	}
-	for i := range want {
-		if !maps.Equal(published[i], want[i]) {
-			t.Errorf("call %d = %v, want %v", i, published[i], want[i])
-		}
+	if !slices.Equal(published, want) {
+		t.Fatalf("OnChange calls %v, want %v", published, want)
 	}
 }
 
@@ -515,11 +525,11 @@ func TestSyncerLoop(t *testing.T) {
 	}
 	f.setListErr(errInjected)
 
-	changes := make(chan map[string]*s3cors.Configuration, 10)
+	changes := make(chan string, 10)
 	var mu sync.Mutex
 	var results []error
 	s := NewSyncer(f, zap.NewNop(), SyncerOptions{
-		OnChange: func(m map[string]*s3cors.Configuration) { changes <- m },
+		OnChange: func(bucket string, _ *Config) { changes <- bucket },
 		OnSync: func(err error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -537,9 +547,9 @@ func TestSyncerLoop(t *testing.T) {
 	}()
 
 	select {
-	case snap := <-changes:
-		if _, ok := snap["photos"]; !ok {
-			t.Errorf("snapshot = %v, want photos", snap)
+	case bucket := <-changes:
+		if bucket != "photos" {
+			t.Errorf("change of %s, want photos", bucket)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no snapshot from Loop")
