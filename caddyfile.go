@@ -535,6 +535,7 @@ func configJSON(rules []s3cors.Rule) []byte {
 //
 //	s3_cors {
 //		sync_interval <duration>
+//		full_sync_interval <duration>
 //		owner <account id>
 //		storage <module> ...
 //		object_store {
@@ -561,7 +562,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 	err := settingsBlock{
 		what:      "s3_cors",
 		unknown:   "global option subdirective",
-		durations: map[string]*caddy.Duration{"sync_interval": &app.SyncInterval},
+		durations: map[string]*caddy.Duration{"sync_interval": &app.SyncInterval, "full_sync_interval": &app.FullSyncInterval},
 		other: func(name string) (bool, error) {
 			switch name {
 			case "owner":

@@ -72,6 +72,14 @@ type App struct {
 	// shared storage are picked up. Default: 5s.
 	SyncInterval caddy.Duration `json:"sync_interval,omitempty"`
 
+	// FullSyncInterval is how often a node lists the whole storage and
+	// reads every configuration again, when the storage keeps a change
+	// journal (every storage this module writes does): between these full
+	// syncs, a sync reads only the journal and the keys it names, so a key
+	// changed by hand, not through this module, is picked up by the next
+	// full sync only. Default: 5m.
+	FullSyncInterval caddy.Duration `json:"full_sync_interval,omitempty"`
+
 	// Owner is the 12-digit AWS account id that plays the bucket owner:
 	// PutBucketCors and GetBucketCors requests carrying
 	// x-amz-expected-bucket-owner are checked against it. When empty, any
@@ -99,6 +107,9 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Validate() error {
 	if a.SyncInterval < 0 {
 		return fmt.Errorf("s3_cors: sync_interval %s is negative", time.Duration(a.SyncInterval))
+	}
+	if a.FullSyncInterval < 0 {
+		return fmt.Errorf("s3_cors: full_sync_interval %s is negative", time.Duration(a.FullSyncInterval))
 	}
 	if a.Owner != "" {
 		if err := checkOwner(a.Owner); err != nil {

@@ -270,6 +270,7 @@ func storageIdentity(cm certmagic.Storage) string {
 // with the app it replaces, when the storage did not change).
 func (a *App) Start() error {
 	a.state.syncer.SetInterval(time.Duration(a.SyncInterval))
+	a.state.syncer.SetFullInterval(time.Duration(a.FullSyncInterval))
 	a.state.syncer.SetLogger(a.logger.Named("sync"))
 	a.state.run(time.Duration(a.SyncInterval))
 	return nil

@@ -341,3 +341,92 @@ var (
 	_ NameLister      = (*CaddyStorage)(nil)
 	_ Locator         = (*CaddyStorage)(nil)
 )
+
+// journalPrefix is the storage key prefix of CaddyStorage's journal.
+var journalPrefix = path.Join(KeyPrefix, journalDir)
+
+// AppendJournal implements Journal: one key s3_cors/buckets/.journal/<name>
+// holding the bucket's name.
+func (c *CaddyStorage) AppendJournal(ctx context.Context, bucket string, at time.Time) (string, error) {
+	if err := checkBucket("caddy storage: journal", bucket); err != nil {
+		return "", err
+	}
+	name := journalName(at, bucket)
+	if err := c.storage.Store(ctx, path.Join(journalPrefix, name), []byte(bucket)); err != nil {
+		return "", fmt.Errorf("caddy storage: journal %s: %w", bucket, err)
+	}
+	return name, nil
+}
+
+// ReadJournal implements Journal: one directory read on the file system,
+// one List otherwise. The journal holds the entries of JournalRetention at
+// most (full syncs prune it), so the cost follows the writes, not the
+// buckets.
+func (c *CaddyStorage) ReadJournal(ctx context.Context, after string) ([]string, error) {
+	names, err := c.journalNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := names[:0]
+	for _, n := range names {
+		if n > after {
+			kept = append(kept, n)
+		}
+	}
+	return kept, nil
+}
+
+// PruneJournal implements Journal.
+func (c *CaddyStorage) PruneJournal(ctx context.Context, before string) (int, error) {
+	names, err := c.journalNames(ctx)
+	if err != nil {
+		return 0, err
+	}
+	pruned := 0
+	for _, n := range names {
+		if n >= before {
+			continue
+		}
+		if err := c.storage.Delete(ctx, path.Join(journalPrefix, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return pruned, fmt.Errorf("caddy storage: prune journal: %w", err)
+		}
+		pruned++
+	}
+	return pruned, nil
+}
+
+// journalNames lists the names of the journal's entries; a journal never
+// written is empty.
+func (c *CaddyStorage) journalNames(ctx context.Context) ([]string, error) {
+	var names []string
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		des, err := os.ReadDir(fsStorage.Filename(journalPrefix))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("caddy storage: read journal: %w", err)
+		}
+		for _, de := range des {
+			if _, _, ok := parseJournalName(de.Name()); ok && de.Type().IsRegular() {
+				names = append(names, de.Name())
+			}
+		}
+		return names, nil
+	}
+	keys, err := c.storage.List(ctx, journalPrefix, false)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("caddy storage: read journal: %w", err)
+	}
+	for _, key := range keys {
+		if dir := path.Dir(key); dir != journalPrefix && dir != "." {
+			continue
+		}
+		if _, _, ok := parseJournalName(path.Base(key)); ok {
+			names = append(names, path.Base(key))
+		}
+	}
+	return names, nil
+}
+
+var _ Journal = (*CaddyStorage)(nil)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -258,3 +259,71 @@ var (
 	_ VersionedLoader = (*ObjectStore)(nil)
 	_ Locator         = (*ObjectStore)(nil)
 )
+
+// journalPrefix is the object name prefix of the journal:
+// <prefix>/.journal/.
+func (o *ObjectStore) journalPrefix() string { return o.prefix + journalDir + "/" }
+
+// AppendJournal implements Journal: one empty object
+// <prefix>/.journal/<name>.
+func (o *ObjectStore) AppendJournal(ctx context.Context, bucket string, at time.Time) (string, error) {
+	if err := checkBucket("object store: journal", bucket); err != nil {
+		return "", err
+	}
+	name := journalName(at, bucket)
+	if _, err := o.client.PutObject(ctx, o.bucket, o.journalPrefix()+name, bytes.NewReader(nil), 0,
+		minio.PutObjectOptions{}); err != nil {
+		return "", fmt.Errorf("object store: journal %s: %w", bucket, err)
+	}
+	return name, nil
+}
+
+// ReadJournal implements Journal: one ListObjects request starting after
+// after (one more a 1,000 entries), whatever the number of buckets.
+func (o *ObjectStore) ReadJournal(ctx context.Context, after string) ([]string, error) {
+	if err := o.ensure(ctx); err != nil {
+		return nil, err
+	}
+	prefix := o.journalPrefix()
+	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true}
+	if after != "" {
+		opts.StartAfter = prefix + after
+	}
+	var names []string
+	for obj := range o.client.ListObjects(ctx, o.bucket, opts) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("object store: read journal %s/%s: %w", o.bucket, prefix, obj.Err)
+		}
+		name := strings.TrimPrefix(obj.Key, prefix)
+		if _, _, ok := parseJournalName(name); ok && name > after {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// PruneJournal implements Journal.
+func (o *ObjectStore) PruneJournal(ctx context.Context, before string) (int, error) {
+	prefix := o.journalPrefix()
+	listCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var old []string
+	for obj := range o.client.ListObjects(listCtx, o.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return 0, fmt.Errorf("object store: prune journal %s/%s: %w", o.bucket, prefix, obj.Err)
+		}
+		if strings.TrimPrefix(obj.Key, prefix) >= before {
+			cancel() // listed in order: the rest is newer
+			break
+		}
+		old = append(old, obj.Key)
+	}
+	for _, key := range old {
+		if err := o.client.RemoveObject(ctx, o.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			return 0, fmt.Errorf("object store: prune journal %s/%s: %w", o.bucket, key, err)
+		}
+	}
+	return len(old), nil
+}
+
+var _ Journal = (*ObjectStore)(nil)

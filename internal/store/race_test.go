@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 // they landed, as a busy disk or a remote module does: the window in which
 // another write to the same key lands before the writer looks at what it
 // wrote. deleteAfterStore makes every write be followed by a delete of the
-// key (another node's DeleteBucketCors landing at once).
+// key (another node's DeleteBucketCors landing at once; journal entries are
+// left alone).
 type slowStorage struct {
 	*certmagic.FileStorage
 	deleteAfterStore bool
@@ -28,7 +30,7 @@ func (s *slowStorage) Store(ctx context.Context, key string, value []byte) error
 	if err := s.FileStorage.Store(ctx, key, value); err != nil {
 		return err
 	}
-	if s.deleteAfterStore {
+	if s.deleteAfterStore && !strings.HasPrefix(key, journalPrefix+"/") {
 		return s.FileStorage.Delete(ctx, key)
 	}
 	time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)

@@ -118,6 +118,25 @@ type Syncer struct {
 	mu    sync.Mutex // serializes changes of keys, and guards the fields below
 	seq   uint64     // counter of the node's own writes, see keyState.noted
 	syncs int        // number of Syncs, for FullEvery
+	// failing holds the buckets whose latest read failed, so that a
+	// journal sync reads them again as a listing sync does.
+	failing map[string]struct{}
+	// seen holds the journal entries this node read or wrote that a
+	// journal read may list again (made after journalRead-JournalLookback),
+	// with their time, so that they are not acted on twice.
+	seen map[string]time.Time
+
+	// journal is the store's Journal, nil when it has none. journalRead,
+	// guarded by syncMu, is when the latest successful sync began (zero
+	// before the first): the next journal read starts JournalLookback
+	// before it.
+	journal     Journal
+	journalRead time.Time
+	// lastFull, guarded by syncMu, is when the latest successful listing
+	// sync began; fullInterval (see SetFullInterval) is how long after it
+	// a store with a Journal is listed and read in full again.
+	lastFull     time.Time
+	fullInterval atomic.Int64
 
 	interval   atomic.Int64 // of Loop, see SetInterval
 	loaded     chan struct{}
@@ -165,7 +184,10 @@ func NewSyncer(st Store, logger *zap.Logger, opts SyncerOptions) *Syncer {
 	if opts.FullEvery == 0 {
 		opts.FullEvery = DefaultFullEvery
 	}
-	s := &Syncer{store: st, opts: opts, loaded: make(chan struct{})}
+	s := &Syncer{store: st, opts: opts, loaded: make(chan struct{}),
+		failing: make(map[string]struct{}), seen: make(map[string]time.Time)}
+	s.journal, _ = st.(Journal)
+	s.SetFullInterval(0)
 	s.SetLogger(logger)
 	return s
 }
@@ -288,6 +310,11 @@ func (s *Syncer) setState(bucket string, prev, st *keyState) {
 	case before != nil && after == nil:
 		s.count.Add(-1)
 	}
+	if st != nil && st.failing != nil {
+		s.failing[bucket] = struct{}{}
+	} else {
+		delete(s.failing, bucket)
+	}
 	if before != after && s.opts.OnChange != nil {
 		s.opts.OnChange(bucket, after)
 	}
@@ -316,6 +343,19 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 	start := s.seq
 	s.mu.Unlock()
 
+	repair := false
+	if s.journal != nil && !initial {
+		repair = began.Sub(s.lastFull) >= time.Duration(s.fullInterval.Load())
+		if !repair && !s.journalStale(began) {
+			return s.syncJournal(ctx, began, start)
+		}
+	}
+
+	var journaled map[string]time.Time
+	if s.journal != nil {
+		journaled = s.journalBefore(ctx)
+	}
+
 	list := s.store.List
 	if nl, ok := s.store.(NameLister); ok && initial {
 		if _, ok := s.store.(VersionedLoader); ok {
@@ -329,7 +369,7 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 
 	s.mu.Lock()
 	s.syncs++
-	full := s.opts.FullEvery > 0 && s.syncs%s.opts.FullEvery == 0
+	full := repair || s.journal == nil && s.opts.FullEvery > 0 && s.syncs%s.opts.FullEvery == 0
 	s.mu.Unlock()
 	listed := make(map[string]struct{}, len(entries))
 	var toRead []Entry
@@ -376,6 +416,13 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 		s.loadedOnce.Do(func() { close(s.loaded) })
 		s.Logger().Info("bucket CORS configurations loaded",
 			zap.Int("buckets", s.Len()), zap.Duration("took", time.Since(began)))
+	}
+	if s.journal != nil {
+		s.journalSynced(began, journaled)
+		if full || initial {
+			s.lastFull = began
+			s.pruneJournal(ctx, began)
+		}
 	}
 	return changes.Load() > 0, nil
 }
@@ -570,12 +617,18 @@ func (s *Syncer) Put(ctx context.Context, bucket string, cfg *s3cors.Configurati
 		err = s.store.Put(ctx, bucket, xml)
 	}
 	if err != nil {
+		// A failed write may still have changed the key (in part, on a
+		// module whose writes are not atomic): other nodes read it again.
+		s.appendJournal(ctx, bucket, false)
 		return err // already prefixed by the store
 	}
 	// Compiled on first use, as a loaded configuration is: a node that
 	// takes 100,000 writes keeps their compact forms, not 100,000
 	// compiled policies nobody asked for yet.
 	s.note(bucket, version, compact(xml), true)
+	// An unknown version means another node wrote the key since, or the
+	// store cannot tell: this node reads it back at its next sync too.
+	s.appendJournal(ctx, bucket, version != "")
 	return nil
 }
 
@@ -586,9 +639,11 @@ func (s *Syncer) Delete(ctx context.Context, bucket string) error {
 	lock.Lock()
 	defer lock.Unlock()
 	if err := s.store.Delete(ctx, bucket); err != nil {
+		s.appendJournal(ctx, bucket, false)
 		return err // already prefixed by the store
 	}
 	s.note(bucket, "", "", false)
+	s.appendJournal(ctx, bucket, true)
 	return nil
 }
 
@@ -606,6 +661,22 @@ func (s *Syncer) note(bucket, version, compactForm string, put bool) {
 		cfg = s.configs.get(compactForm, nil)
 	}
 	s.setState(bucket, s.state(bucket), &keyState{version: versionHash(version), cfg: cfg, noted: s.seq})
+}
+
+// DefaultFullInterval is how often a Syncer over a store with a Journal
+// lists the store and reads every key, when SetFullInterval was given no
+// positive duration: the repair that finds keys changed by hand (not through
+// a Syncer) and anything the journal missed.
+const DefaultFullInterval = 5 * time.Minute
+
+// SetFullInterval sets how often a Syncer over a store with a Journal
+// makes a full sync (DefaultFullInterval if not positive), from its next
+// Sync. Stores without a Journal use SyncerOptions.FullEvery instead.
+func (s *Syncer) SetFullInterval(d time.Duration) {
+	if d <= 0 {
+		d = DefaultFullInterval
+	}
+	s.fullInterval.Store(int64(d))
 }
 
 // SetInterval changes the interval of a running Loop, from its next tick.

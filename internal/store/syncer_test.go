@@ -204,6 +204,7 @@ func TestSyncerCorruptKey(t *testing.T) {
 			raw := newFileStore(dir)
 			core, logs := observer.New(zapcore.WarnLevel)
 			s := NewSyncer(raw, zap.New(core), SyncerOptions{})
+			s.SetFullInterval(time.Nanosecond) // hand edits: every sync is full
 			writeRaw := func(bucket string, b []byte) {
 				t.Helper()
 				// Written as a file directly: the store would accept it too,
@@ -488,6 +489,7 @@ func TestSyncerOnChange(t *testing.T) {
 			published = append(published, bucket+"="+canonical(t, cfg.Stored()))
 		}
 	}})
+	s.SetFullInterval(time.Nanosecond) // raw writes are not journaled: every sync is full
 	a := testXML("https://a.example")
 
 	mustSync(t, s) // empty to empty: no call
