@@ -52,6 +52,19 @@ func TestObjectStore(t *testing.T) {
 	t.Run("empty prefix", func(t *testing.T) { testObjectStoreEmptyPrefix(t, m) })
 	t.Run("missing bucket", func(t *testing.T) { testObjectStoreMissingBucket(t, m) })
 	t.Run("bucket created when missing", func(t *testing.T) { testObjectStoreCreateBucket(t, m) })
+	t.Run("journal sync cost", func(t *testing.T) {
+		store0, store1 := newObjectStore(t, m, "journal"), newObjectStore(t, m, "journal")
+		checkJournalSyncCost(t, store0, store1, 10, func(bucket string, xml []byte) error {
+			return store1.Put(context.Background(), bucket, xml)
+		})
+		// The configurations' listing does not see the journal, and the
+		// journal is pruned by time.
+		entries, err := store0.List(context.Background())
+		if err != nil || len(entries) != 10 {
+			t.Errorf("List = %d entries, %v; want the 10 configurations only", len(entries), err)
+		}
+		checkJournalPrune(t, newObjectStore(t, m, "journal-prune"))
+	})
 	t.Run("syncers converge", func(t *testing.T) {
 		// Two clients of their own, as two nodes would have.
 		checkConvergence(t, newObjectStore(t, m, "converge"), newObjectStore(t, m, "converge"))

@@ -14,13 +14,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// fullStore is a Store with every optional interface, as CaddyStorage and
-// ObjectStore are.
+// fullStore is a Store with the optional interfaces CaddyStorage and
+// ObjectStore both have.
 type fullStore interface {
 	Store
 	VersionedPutter
 	VersionedLoader
-	NameLister
 	Journal
 }
 
@@ -79,7 +78,11 @@ func (c *callCounter) List(ctx context.Context) ([]Entry, error) {
 }
 
 func (c *callCounter) ListNames(ctx context.Context) ([]Entry, error) {
-	entries, err := c.fullStore.ListNames(ctx)
+	list := c.fullStore.List
+	if nl, ok := c.fullStore.(NameLister); ok {
+		list = nl.ListNames
+	}
+	entries, err := list(ctx)
 	c.count("List", len(entries), "")
 	return entries, err
 }
@@ -279,4 +282,36 @@ func TestJournalName(t *testing.T) {
 			t.Errorf("parseJournalName(%q) accepted", bad)
 		}
 	}
+}
+
+// checkJournalPrune appends an old and a new entry to j's journal and
+// checks what ReadJournal and PruneJournal make of them.
+func checkJournalPrune(t *testing.T, j Journal) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	old, err := j.AppendJournal(ctx, "old", now.Add(-JournalRetention-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := j.AppendJournal(ctx, "fresh", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := j.ReadJournal(ctx, journalBound(now.Add(-time.Second)))
+	if err != nil || !slices.Equal(names, []string{fresh}) {
+		t.Errorf("ReadJournal after a second ago = %v, %v; want [%s]", names, err, fresh)
+	}
+	if _, err := j.PruneJournal(ctx, journalBound(now.Add(-JournalRetention))); err != nil {
+		t.Fatal(err)
+	}
+	names, err = j.ReadJournal(ctx, "")
+	if err != nil || slices.Contains(names, old) || !slices.Contains(names, fresh) {
+		t.Errorf("after pruning, the journal holds %v (%v); want %s gone and %s kept", names, err, old, fresh)
+	}
+}
+
+func TestCaddyStorageJournal(t *testing.T) {
+	checkJournalPrune(t, newFileStore(t.TempDir()))
+	checkJournalPrune(t, NewCaddyStorage(newMemStorage()))
 }
