@@ -140,17 +140,19 @@ func TestAppValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		interval caddy.Duration
+		full     caddy.Duration
 		owner    string
 		err      string
 	}{
 		{name: "zero"},
 		{name: "settings", interval: caddy.Duration(time.Second), owner: "123456789012"},
 		{name: "negative interval", interval: -1, err: "s3_cors: sync_interval -1ns is negative"},
+		{name: "negative full sync interval", full: -1, err: "s3_cors: full_sync_interval -1ns is negative"},
 		{name: "short owner", owner: "12345", err: `s3_cors: owner "12345" is not a 12-digit account id`},
 		{name: "letters in owner", owner: "12345678901a", err: "is not a 12-digit account id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := &App{SyncInterval: tc.interval, Owner: tc.owner}
+			app := &App{SyncInterval: tc.interval, FullSyncInterval: tc.full, Owner: tc.owner}
 			err := app.Validate()
 			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 				t.Errorf("Validate = %v, want %q", err, tc.err)

@@ -162,16 +162,25 @@ func TestSharedObjectStore(t *testing.T) {
 	// The configuration is really an object in MinIO.
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	var keys []string
+	// Beside it, the change journal: one entry per write, named after the
+	// bucket, which the other node read instead of listing every key.
+	var keys, journal []string
 	for obj := range mc.ListObjects(ctx, "caddy-s3cors", minio.ListObjectsOptions{Recursive: true}) {
 		if obj.Err != nil {
 			t.Fatalf("list caddy-s3cors: %v", obj.Err)
+		}
+		if strings.HasPrefix(obj.Key, "cors/.journal/") {
+			journal = append(journal, obj.Key)
+			continue
 		}
 		keys = append(keys, obj.Key)
 	}
 	sort.Strings(keys)
 	if strings.Join(keys, ",") != "cors/photos.xml" {
 		t.Errorf("objects in caddy-s3cors: %v, want [cors/photos.xml]", keys)
+	}
+	if len(journal) != 1 || !strings.HasSuffix(journal[0], "-photos") {
+		t.Errorf("journal in caddy-s3cors: %v, want one entry for photos", journal)
 	}
 	stored, err := s3cors.ParseXML([]byte(getObject(t, mc, "caddy-s3cors", "cors/photos.xml")))
 	want, _ := s3cors.ParseJSON([]byte(cors))
