@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // journalStale reports whether the journal cannot tell everything that
@@ -105,8 +107,8 @@ func (s *Syncer) pruneJournal(ctx context.Context, now time.Time) {
 // failure is logged, and the other nodes find the change at their next
 // full sync.
 func (s *Syncer) appendJournal(ctx context.Context, bucket string, own bool) {
-	if s.journal == nil {
-		return
+	if s.journal == nil || !s3cors.StorableBucketName(bucket) {
+		return // a refused name never reached the store
 	}
 	at := time.Now()
 	name, err := s.journal.AppendJournal(ctx, bucket, at)
