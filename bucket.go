@@ -224,11 +224,11 @@ func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketP
 func (s *Source) lookup(bucket string) (*s3cors.Policy, bucketName) {
 	if s.app != nil {
 		if e, ok := s.app.lookup(bucket); ok {
-			return e.policy, bucketName{e.name}
+			return e.policy, e.name
 		}
 	}
 	if e, ok := s.static[bucket]; ok {
-		return e.policy, bucketName{e.name}
+		return e.policy, e.name
 	}
 	return s.def, bucketName{bucket}
 }

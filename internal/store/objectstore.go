@@ -99,9 +99,6 @@ func NewObjectStore(cfg ObjectStoreConfig) (*ObjectStore, error) {
 	return &ObjectStore{client: client, bucket: cfg.Bucket, prefix: prefix, create: cfg.CreateBucket}, nil
 }
 
-// Client returns the minio-go client, for setup such as creating the bucket.
-func (o *ObjectStore) Client() *minio.Client { return o.client }
-
 // EnsureBucket creates the configured bucket when it does not exist.
 func (o *ObjectStore) EnsureBucket(ctx context.Context) error {
 	exists, err := o.client.BucketExists(ctx, o.bucket)

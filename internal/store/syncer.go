@@ -238,35 +238,6 @@ func (s *Syncer) Buckets() []string {
 	return buckets
 }
 
-// Snapshot returns the served configurations, parsed, by bucket; those
-// that do not parse are left out. It parses every configuration: it is
-// meant for tests and tools, not for the request path.
-func (s *Syncer) Snapshot() map[string]*s3cors.Configuration {
-	snap := make(map[string]*s3cors.Configuration, s.Len())
-	s.keys.Range(func(k, v any) bool {
-		if cfg := v.(*keyState).cfg; cfg != nil {
-			if p, err := cfg.Policy(); err == nil {
-				snap[k.(string)] = p.Configuration()
-			}
-		}
-		return true
-	})
-	return snap
-}
-
-// Failures returns the buckets whose key failed to load or parse at the
-// latest sync, with the error.
-func (s *Syncer) Failures() map[string]error {
-	failures := make(map[string]error)
-	s.keys.Range(func(k, v any) bool {
-		if err := v.(*keyState).failing; err != nil {
-			failures[k.(string)] = err
-		}
-		return true
-	})
-	return failures
-}
-
 // state returns the state of bucket, nil when it has none.
 func (s *Syncer) state(bucket string) *keyState {
 	if v, ok := s.keys.Load(bucket); ok {

@@ -528,6 +528,10 @@ func TestSyncerLoop(t *testing.T) {
 	f.setListErr(errInjected)
 
 	changes := make(chan string, 10)
+	// recovered is closed once a sync succeeded: OnChange runs inside
+	// that sync, before OnSync reports it, so the change alone does not
+	// say that the result is recorded.
+	recovered := make(chan struct{})
 	var mu sync.Mutex
 	var results []error
 	s := NewSyncer(f, zap.NewNop(), SyncerOptions{
@@ -538,6 +542,9 @@ func TestSyncerLoop(t *testing.T) {
 			results = append(results, err)
 			if len(results) == 2 {
 				f.setListErr(nil) // the store comes back after two failures
+			}
+			if err == nil && len(results) == 3 {
+				close(recovered)
 			}
 		},
 	})
@@ -555,6 +562,11 @@ func TestSyncerLoop(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no snapshot from Loop")
+	}
+	select {
+	case <-recovered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no successful sync reported after the store came back")
 	}
 	cancel()
 	select {
