@@ -13,7 +13,9 @@
 // A Syncer lists a Store, re-reads only the keys whose Version changed,
 // parses them with s3cors.ParseStoredXML and publishes an immutable map of
 // configurations. Writes made through the Syncer are visible on the node
-// that made them at once and on the others at their next sync.
+// that made them at once and on the others at their next sync, which reads
+// a change journal (Journal) that every such write appends to, not every
+// key.
 //
 // Bucket names are validated by every Store method (s3cors.StorableBucketName) before
 // they become a key, so that a name such as "../../x" (which Go's router

@@ -53,8 +53,9 @@ type SyncerOptions struct {
 	// (nil on success), for example to count sync errors in a metric.
 	OnSync func(error)
 
-	// FullEvery makes every FullEvery-th sync read all keys, not only the
-	// ones whose Version changed. It repairs what version comparison cannot
+	// FullEvery makes every FullEvery-th sync of a store without a
+	// Journal read all keys, not only the ones whose Version changed (a
+	// store with a Journal has a full sync every SetFullInterval instead). It repairs what version comparison cannot
 	// see: a storage module whose modification times are too coarse to tell
 	// two same-size writes apart. Zero means DefaultFullEvery; a negative
 	// value disables full syncs.
@@ -64,8 +65,12 @@ type SyncerOptions struct {
 // Syncer turns a Store into the served configurations, one per bucket, and
 // keeps them current. It is safe for concurrent use.
 //
-// Each Sync lists the store and reads only the keys that are new or whose
-// Version changed; keys gone from the list are dropped. Lookups take no
+// On a store with a Journal, a Sync reads the journal and only the keys
+// its new entries name (see syncJournal); a full sync (at start, every
+// SetFullInterval, and when the journal may have lost entries) lists and
+// reads every key. On other stores, each Sync lists the store and reads only
+// the keys that are new or whose Version changed; keys gone from the list
+// are dropped. Lookups take no
 // lock (a sync.Map of immutable per-bucket states), and a change costs in
 // proportion to what changed, whatever the number of buckets: a write
 // replaces one bucket's state.
