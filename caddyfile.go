@@ -152,20 +152,8 @@ func unmarshalS3API(d *caddyfile.Dispenser) (*S3APIConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch cfg.Authorize {
-	case authorizeStore:
-		if cfg.AccessKey != "" || cfg.SecretKey != "" || len(cfg.Keys) > 0 || cfg.Region != "" {
-			return nil, d.Errf("s3_cors: s3_api: authorize store takes no access_key, secret_key, key or region: the store's own users sign")
-		}
-	case "", authorizeStatic:
-		if cfg.ProbeInterval != 0 {
-			return nil, d.Errf("s3_cors: s3_api: probe_interval applies to authorize store only")
-		}
-		if (cfg.AccessKey == "" || cfg.SecretKey == "") && (cfg.AccessKey != "" || cfg.SecretKey != "" || len(cfg.Keys) == 0) {
-			return nil, d.Errf("s3_cors: s3_api: access_key and secret_key are required (or key lines, or authorize store)")
-		}
-	default:
-		return nil, d.Errf("s3_cors: s3_api: authorize %q is not %s or %s", cfg.Authorize, authorizeStatic, authorizeStore)
+	if err := cfg.check(); err != nil {
+		return nil, d.Errf("s3_cors: s3_api: %v", err)
 	}
 	return cfg, nil
 }

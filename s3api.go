@@ -117,11 +117,10 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.Bu
 	if buckets != nil {
 		s.Buckets = buckets
 	}
-	switch c.Authorize {
-	case authorizeStore:
-		if c.AccessKey != "" || c.SecretKey != "" || len(c.Keys) > 0 || c.Region != "" {
-			return nil, fmt.Errorf("authorize store takes no access_key, secret_key, keys or region: the store's own users sign")
-		}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if c.Authorize == authorizeStore {
 		s.Store = &api.StoreAuthority{
 			ProbeInterval: time.Duration(c.ProbeInterval),
 			LogUntrusted: func(err error) {
@@ -135,12 +134,6 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.Bu
 			}
 		}
 		return s, nil
-	case "", authorizeStatic:
-	default:
-		return nil, fmt.Errorf("authorize %q is not %s or %s", c.Authorize, authorizeStatic, authorizeStore)
-	}
-	if c.ProbeInterval != 0 {
-		return nil, fmt.Errorf("probe_interval applies to authorize store only")
 	}
 	verify, err := c.staticVerifier()
 	if err != nil {
@@ -148,6 +141,29 @@ func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.Bu
 	}
 	s.Verify = verify
 	return s, nil
+}
+
+// check reports a contradiction in the settings: the one check of how
+// they fit together, made by provision and, pointing at the block, by the
+// Caddyfile parser.
+func (c *S3APIConfig) check() error {
+	switch c.Authorize {
+	case authorizeStore:
+		if c.AccessKey != "" || c.SecretKey != "" || len(c.Keys) > 0 || c.Region != "" {
+			return errors.New("authorize store takes no access_key, secret_key, keys or region: the store's own users sign")
+		}
+		return nil
+	case "", authorizeStatic:
+	default:
+		return fmt.Errorf("authorize %q is not %s or %s", c.Authorize, authorizeStatic, authorizeStore)
+	}
+	if c.ProbeInterval != 0 {
+		return errors.New("probe_interval applies to authorize store only")
+	}
+	if (c.AccessKey == "") != (c.SecretKey == "") || c.AccessKey == "" && len(c.Keys) == 0 {
+		return errors.New("access_key and secret_key are required (or keys, or authorize store)")
+	}
+	return nil
 }
 
 // probeAtStart checks, when the module knows the store's endpoint, that
@@ -179,9 +195,6 @@ func (c *S3APIConfig) staticVerifier() (func(*http.Request, string, int64) ([]by
 	keys := c.Keys
 	if c.AccessKey != "" || c.SecretKey != "" {
 		keys = append([]S3APIKey{{AccessKey: c.AccessKey, SecretKey: c.SecretKey}}, keys...)
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no key pair: set access_key and secret_key, keys, or authorize store")
 	}
 	creds := make([]sigv4.Credentials, 0, len(keys))
 	limits := map[string][]string{}

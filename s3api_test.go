@@ -61,7 +61,8 @@ func TestS3APIConfigErrors(t *testing.T) {
 		cfg  S3APIConfig
 		want string
 	}{
-		{"no key", S3APIConfig{}, "no key pair"},
+		{"no key", S3APIConfig{}, "access_key and secret_key are required"},
+		{"access key without secret", S3APIConfig{AccessKey: "a"}, "access_key and secret_key are required"},
 		{"bad pattern", S3APIConfig{Keys: []S3APIKey{{AccessKey: "a", SecretKey: "b", Buckets: []string{"[x"}}}}, `bad bucket pattern "[x"`},
 		{"duplicate key", S3APIConfig{AccessKey: "a", SecretKey: "b", Keys: []S3APIKey{{AccessKey: "a", SecretKey: "c"}}}, "duplicate access key"},
 		{"store with keys", S3APIConfig{Authorize: "store", AccessKey: "a", SecretKey: "b"}, "authorize store takes no access_key"},
