@@ -352,6 +352,22 @@ func (c *CaddyStorage) AppendJournal(ctx context.Context, bucket string, at time
 		return "", err
 	}
 	name := journalName(at, bucket)
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		// A new file of its own, not replaced later: no temporary file
+		// and no fsync (certmagic's atomic write) are needed, and losing
+		// an entry to a power cut only delays the change to a full sync.
+		dir := fsStorage.Filename(journalPrefix)
+		err := os.WriteFile(filepath.Join(dir, name), []byte(bucket), 0o600)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(dir, 0o700); err == nil {
+				err = os.WriteFile(filepath.Join(dir, name), []byte(bucket), 0o600)
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("caddy storage: journal %s: %w", bucket, err)
+		}
+		return name, nil
+	}
 	if err := c.storage.Store(ctx, path.Join(journalPrefix, name), []byte(bucket)); err != nil {
 		return "", fmt.Errorf("caddy storage: journal %s: %w", bucket, err)
 	}
