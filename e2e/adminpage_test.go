@@ -34,6 +34,15 @@ func step(do string, kv ...string) pageStep {
 	return s
 }
 
+// openPhotos searches the list for photos, waits until it is the only
+// match, and opens it.
+var openPhotos = [4]pageStep{
+	step("fill", "sel", "#search", "value", "photos"),
+	step("wait", "sel", "#count", "text", "1 of"),
+	step("wait", "sel", `#buckets li:only-child [data-bucket="photos"]`),
+	step("click", "sel", `[data-bucket="photos"]`),
+}
+
 // pageRun is what admin-page.mjs saw.
 type pageRun struct {
 	Results []json.RawMessage          `json:"results"`
@@ -214,10 +223,7 @@ http://127.0.0.1:{{PORT0}} {
 		step("fill", "sel", "#search", "value", "bucket-0999"),
 		step("wait", "sel", "#count", "text", "10 of"),
 		step("count", "sel", "#buckets li", "as", "matches"),
-		step("fill", "sel", "#search", "value", "photos"),
-		step("wait", "sel", "#count", "text", "1 of"),
-		step("wait", "sel", `#buckets li:only-child [data-bucket="photos"]`),
-		step("click", "sel", `[data-bucket="photos"]`),
+		openPhotos[0], openPhotos[1], openPhotos[2], openPhotos[3],
 		step("wait", "sel", "#rules code", "text", "https://app.example.com"),
 		step("text", "sel", "#rules tbody", "as", "rules"),
 		shot("laptop-bucket"),
@@ -235,10 +241,7 @@ http://127.0.0.1:{{PORT0}} {
 		step("text", "sel", "#name", "as", "hostile title"),
 		step("eval", "expr", "String(window.__pwned) + ' ' + document.querySelectorAll('main img, main script').length", "as", "pwned"),
 		// An invalid edit shows S3's error and saves nothing.
-		step("fill", "sel", "#search", "value", "photos"),
-		step("wait", "sel", "#count", "text", "1 of"),
-		step("wait", "sel", `#buckets li:only-child [data-bucket="photos"]`),
-		step("click", "sel", `[data-bucket="photos"]`),
+		openPhotos[0], openPhotos[1], openPhotos[2], openPhotos[3],
 		step("wait", "sel", "#name", "text", "photos"),
 		step("click", "sel", "#edit"),
 		step("wait", "sel", "#check.ok"),
@@ -348,10 +351,7 @@ http://127.0.0.1:{{PORT0}} {
 	// default, in the page and at the sidecar.
 	run = runPage(t, url, []pageStep{
 		step("goto"),
-		step("fill", "sel", "#search", "value", "photos"),
-		step("wait", "sel", "#count", "text", "1 of"),
-		step("wait", "sel", `#buckets li:only-child [data-bucket="photos"]`),
-		step("click", "sel", `[data-bucket="photos"]`),
+		openPhotos[0], openPhotos[1], openPhotos[2], openPhotos[3],
 		step("wait", "sel", "#name", "text", "photos"),
 		step("click", "sel", "#delete"),
 		step("wait", "sel", "#confirm"),
