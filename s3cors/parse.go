@@ -369,10 +369,26 @@ func decodeStrict(body []byte, v any) error {
 // maxJSONDepth is how deep the JSON shape nests: {"CORSRules": [{"AllowedOrigins": [...]}]}.
 const maxJSONDepth = 4
 
-// jsonMemberNames are the member names of the JSON shape, spelled exactly.
-var jsonMemberNames = map[string]bool{
-	"CORSRules": true, "ID": true, "AllowedHeaders": true, "AllowedMethods": true,
-	"AllowedOrigins": true, "ExposeHeaders": true, "MaxAgeSeconds": true,
+// jsonMember returns the bit of a member name of the JSON shape, spelled
+// exactly, and 0 for any other name.
+func jsonMember(name []byte) uint8 {
+	switch string(name) { // no allocation: the compiler compares in place
+	case "CORSRules":
+		return 1 << 0
+	case "ID":
+		return 1 << 1
+	case "AllowedHeaders":
+		return 1 << 2
+	case "AllowedMethods":
+		return 1 << 3
+	case "AllowedOrigins":
+		return 1 << 4
+	case "ExposeHeaders":
+		return 1 << 5
+	case "MaxAgeSeconds":
+		return 1 << 6
+	}
+	return 0
 }
 
 // checkJSONMembers refuses what encoding/json would take silently and
@@ -381,60 +397,100 @@ var jsonMemberNames = map[string]bool{
 // would win). Where a member may appear is decodeStrict's business; the
 // shape nests four deep at most (object, rules, rule, values), so deeper
 // input stops here at once.
+//
+// It is one pass over the bytes, with no allocation unless a member name
+// holds an escape: every PUT in JSON goes through it, and walking the
+// document with a json.Decoder's Token cost more than decoding it. It
+// leaves the syntax to decodeStrict, which runs after it: on valid JSON
+// it sees exactly the member names encoding/json sees (unescaped, so
+// "\u0049D" is "ID"); on invalid JSON it may answer either way, and
+// always returns.
 func checkJSONMembers(body []byte) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	// One frame per open object or array: the names seen, and whether
-	// the next token of an object is a member name.
-	type frame struct {
-		object   bool
-		wantName bool
-		names    map[string]bool
-	}
-	var stack []frame
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = &stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.wantName {
-			if tok == json.Delim('}') {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			name, _ := tok.(string)
-			if !jsonMemberNames[name] {
-				return fmt.Errorf("s3cors: unknown JSON member %q", name)
-			}
-			if top.names[name] {
-				return fmt.Errorf("s3cors: JSON member %q twice", name)
-			}
-			top.names[name] = true
-			top.wantName = false
-			continue
-		}
-		if top != nil && top.object {
-			top.wantName = true // this token is a member's value
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) == maxJSONDepth {
+	// One frame per open object or array.
+	var stack [maxJSONDepth]jsonFrame
+	depth := 0
+	wantName := false // the next string is a member name
+	for i := 0; i < len(body); {
+		switch c := body[i]; c {
+		case '{', '[':
+			if depth == maxJSONDepth {
 				return errors.New("s3cors: JSON nested too deep")
 			}
-			if tok == json.Delim('{') {
-				stack = append(stack, frame{object: true, wantName: true, names: map[string]bool{}})
-			} else {
-				stack = append(stack, frame{})
+			stack[depth] = jsonFrame{object: c == '{'}
+			depth++
+			wantName = c == '{'
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return errors.New("s3cors: JSON closes what it did not open")
 			}
-		case json.Delim(']'):
-			stack = stack[:len(stack)-1]
+			depth--
+			wantName = false
+			i++
+		case ',':
+			wantName = depth > 0 && stack[depth-1].object
+			i++
+		case '"':
+			end, escaped := jsonStringEnd(body, i)
+			if end < 0 {
+				return errors.New("s3cors: JSON string not terminated")
+			}
+			if wantName {
+				if err := stack[depth-1].add(body[i:end], escaped); err != nil {
+					return err
+				}
+				wantName = false
+			}
+			i = end
+		default:
+			// White space, ':', and the bytes of numbers and literals.
+			i++
 		}
 	}
+	return nil
+}
+
+// jsonFrame is an open object or array met by checkJSONMembers.
+type jsonFrame struct {
+	object bool
+	seen   uint8 // the jsonMember bits of the names the object had
+}
+
+// add records a member name of the object, given quoted as it appears in
+// the document and unescaped first if escaped, and refuses an unknown name
+// or one the object already had.
+func (f *jsonFrame) add(quoted []byte, escaped bool) error {
+	name := quoted[1 : len(quoted)-1]
+	if escaped {
+		var s string
+		if err := json.Unmarshal(quoted, &s); err != nil {
+			return err
+		}
+		name = []byte(s)
+	}
+	bit := jsonMember(name)
+	if bit == 0 {
+		return fmt.Errorf("s3cors: unknown JSON member %q", name)
+	}
+	if f.seen&bit != 0 {
+		return fmt.Errorf("s3cors: JSON member %q twice", name)
+	}
+	f.seen |= bit
+	return nil
+}
+
+// jsonStringEnd returns the index just after the string that starts with
+// the quote at body[start], and whether it holds an escape; -1 when it is
+// not terminated.
+func jsonStringEnd(body []byte, start int) (end int, escaped bool) {
+	for i := start + 1; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			return i + 1, escaped
+		case '\\':
+			escaped = true
+			i++ // the escaped byte; a \u's hex digits need no care
+		}
+	}
+	return -1, escaped
 }
