@@ -18,13 +18,14 @@ import (
 // CaddyStorage keeps the configurations in a certmagic.Storage, Caddy's
 // storage abstraction, under the keys s3_cors/buckets/<bucket>.xml.
 //
-// Atomicity of writes: certmagic.FileStorage (Caddy's default, v0.25.6 in
-// go.mod) writes every key through its internal atomicfile package: a
-// temporary file in the key's directory, fsync, close, then rename over the
-// key. A reader therefore sees the old or the new file, never a torn one,
-// and a failed write leaves the old content (TestFileStorageAtomic checks
-// this). The rename is not followed by an fsync of the directory, so after a
-// power loss the last write may be lost, though the key is never torn.
+// Atomicity of writes: on certmagic.FileStorage (Caddy's default) a key is
+// written as certmagic itself writes one (its internal atomicfile package,
+// v0.25.6 in go.mod), with fewer system calls (writeFile): a temporary file
+// in the key's directory, fsync, close, then rename over the key. A reader
+// therefore sees the old or the new file, never a torn one, and a failed
+// write leaves the old content (TestFileStorageAtomic checks this). The
+// rename is not followed by an fsync of the directory, so after a power
+// loss the last write may be lost, though the key is never torn.
 //
 // Other storage modules are only as atomic as their backend makes a single
 // value write: Redis (SET), Consul KV (PUT) and S3-backed modules
@@ -66,27 +67,36 @@ func (c *CaddyStorage) Load(ctx context.Context, bucket string) ([]byte, error) 
 
 // Put implements Store.
 func (c *CaddyStorage) Put(ctx context.Context, bucket string, xml []byte) error {
-	if err := checkBucket("caddy storage: put", bucket); err != nil {
-		return err
-	}
-	if err := c.storage.Store(ctx, Key(bucket), xml); err != nil {
-		return fmt.Errorf("caddy storage: put %s: %w", Key(bucket), err)
-	}
-	return nil
+	_, err := c.PutVersion(ctx, bucket, xml)
+	return err
 }
 
-// PutVersion implements VersionedPutter: Put, then the key read back with
-// its version.
+// PutVersion implements VersionedPutter.
 //
-// certmagic.Storage's Store reports no version. The key is read back with
-// its version (for the file system, in one open: the content and the stat
-// of that very file), and the version is returned only if the content is
-// the one just written; otherwise another node wrote or deleted the key
-// since, and "" makes the next sync read what the store holds. Either way
-// the write landed: a failure to read it back is not an error.
+// On the file system the version is that of the file written, taken from
+// the file itself before it is renamed over the key (writeFile). If
+// another node replaces or deletes the key just after, the key's version
+// differs from it, and that node's journal entry makes the next sync read
+// the key.
+//
+// Other modules' Store reports no version: the key is read back with its
+// version, which is returned only if the content is the one just written;
+// otherwise another node wrote or deleted the key since, and "" makes the
+// next sync read what the store holds. Either way the write landed: a
+// failure to read it back is not an error.
 func (c *CaddyStorage) PutVersion(ctx context.Context, bucket string, xml []byte) (string, error) {
-	if err := c.Put(ctx, bucket, xml); err != nil {
+	if err := checkBucket("caddy storage: put", bucket); err != nil {
 		return "", err
+	}
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		version, err := writeFile(fsStorage.Filename(Key(bucket)), xml)
+		if err != nil {
+			return "", fmt.Errorf("caddy storage: put %s: %w", Key(bucket), err)
+		}
+		return version, nil
+	}
+	if err := c.storage.Store(ctx, Key(bucket), xml); err != nil {
+		return "", fmt.Errorf("caddy storage: put %s: %w", Key(bucket), err)
 	}
 	b, version, err := c.LoadVersion(ctx, bucket)
 	if err != nil || !bytes.Equal(b, xml) {
@@ -131,8 +141,8 @@ func (c *CaddyStorage) LoadVersion(ctx context.Context, bucket string) ([]byte, 
 const StaleTempAge = 10 * time.Minute
 
 // RemoveStaleTemp removes, on the file system, the temporary files a
-// killed process left beside the keys (certmagic writes a key as a
-// temporary file renamed over it; a SIGKILL between the two leaves the
+// killed process left beside the keys (a key is written as a temporary
+// file renamed over it, see writeFile; a SIGKILL between the two leaves the
 // temporary file for good), when they are older than StaleTempAge. It
 // returns how many it removed. Other storage modules have no such files.
 func (c *CaddyStorage) RemoveStaleTemp(now time.Time) (int, error) {
@@ -170,9 +180,9 @@ func (c *CaddyStorage) RemoveStaleTemp(now time.Time) (int, error) {
 	return removed, nil
 }
 
-// isTempName reports whether name is one certmagic's atomic writes give
-// their temporary files (os.CreateTemp with an empty pattern: decimal
-// digits only), which no key has.
+// isTempName reports whether name is one writeFile and certmagic's atomic
+// writes give their temporary files (as os.CreateTemp with an empty
+// pattern: decimal digits only), which no key has.
 func isTempName(name string) bool {
 	if name == "" {
 		return false
@@ -300,8 +310,8 @@ func listDir(ctx context.Context, dir string, versions bool) ([]Entry, error) {
 //
 // Kernels stamp modification times from a coarse clock (a few milliseconds),
 // so two writes of the same size in quick succession can share time and
-// size. certmagic.FileStorage replaces a key by renaming a new file over it,
-// so each write has a new inode, which tells them apart. The file system is
+// size. A key on the file system is replaced by renaming a new file over
+// it, so each write has a new inode, which tells them apart. The file system is
 // therefore stat'ed directly, in one call, rather than through
 // certmagic.Storage.Stat.
 func (c *CaddyStorage) stat(ctx context.Context, key string) (version string, terminal bool, err error) {
@@ -345,22 +355,23 @@ var (
 // journalPrefix is the storage key prefix of CaddyStorage's journal.
 var journalPrefix = path.Join(KeyPrefix, journalDir)
 
-// AppendJournal implements Journal: one key s3_cors/buckets/.journal/<name>
-// holding the bucket's name.
+// AppendJournal implements Journal. On the file system the entry is an
+// empty file .journal/<minute>/<name> (see journalFolder), created with
+// one open and one close: it is a new file of its own, never replaced, so
+// neither a temporary file nor an fsync is needed, and losing an entry to
+// a power cut only delays the change to a full sync. Other modules store
+// one key s3_cors/buckets/.journal/<name> holding the bucket's name.
 func (c *CaddyStorage) AppendJournal(ctx context.Context, bucket string, at time.Time) (string, error) {
 	if err := checkBucket("caddy storage: journal", bucket); err != nil {
 		return "", err
 	}
 	name := journalName(at, bucket)
 	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
-		// A new file of its own, not replaced later: no temporary file
-		// and no fsync (certmagic's atomic write) are needed, and losing
-		// an entry to a power cut only delays the change to a full sync.
-		dir := fsStorage.Filename(journalPrefix)
-		err := os.WriteFile(filepath.Join(dir, name), []byte(bucket), 0o600)
-		if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Join(fsStorage.Filename(journalPrefix), journalFolder(at))
+		err := createEmpty(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) { // the first entry of its minute
 			if err = os.MkdirAll(dir, 0o700); err == nil {
-				err = os.WriteFile(filepath.Join(dir, name), []byte(bucket), 0o600)
+				err = createEmpty(filepath.Join(dir, name))
 			}
 		}
 		if err != nil {
@@ -374,12 +385,17 @@ func (c *CaddyStorage) AppendJournal(ctx context.Context, bucket string, at time
 	return name, nil
 }
 
-// ReadJournal implements Journal: one directory read on the file system,
-// one List otherwise. The journal holds the entries of JournalRetention at
-// most (full syncs prune it), so the cost follows the writes, not the
-// buckets.
+// ReadJournal implements Journal. On the file system it reads the
+// journal's directory and those of the minutes that can hold entries after
+// after (two or three, with JournalLookback): the cost follows the writes
+// of the last minutes, not the JournalRetention the journal keeps, nor the
+// buckets. The names are not checked further (the Syncer parses the ones
+// it has not seen). Other modules list the journal's prefix.
 func (c *CaddyStorage) ReadJournal(ctx context.Context, after string) ([]string, error) {
-	names, err := c.journalNames(ctx)
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		return readJournalDir(fsStorage.Filename(journalPrefix), after)
+	}
+	names, err := c.journalKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -392,9 +408,14 @@ func (c *CaddyStorage) ReadJournal(ctx context.Context, after string) ([]string,
 	return kept, nil
 }
 
-// PruneJournal implements Journal.
+// PruneJournal implements Journal. On the file system it removes the
+// folders of the minutes that ended before before, whole: an entry is
+// kept up to a minute longer than asked.
 func (c *CaddyStorage) PruneJournal(ctx context.Context, before string) (int, error) {
-	names, err := c.journalNames(ctx)
+	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
+		return pruneJournalDir(fsStorage.Filename(journalPrefix), before)
+	}
+	names, err := c.journalKeys(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -411,22 +432,9 @@ func (c *CaddyStorage) PruneJournal(ctx context.Context, before string) (int, er
 	return pruned, nil
 }
 
-// journalNames lists the names of the journal's entries; a journal never
-// written is empty.
-func (c *CaddyStorage) journalNames(ctx context.Context) ([]string, error) {
-	var names []string
-	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
-		des, err := os.ReadDir(fsStorage.Filename(journalPrefix))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("caddy storage: read journal: %w", err)
-		}
-		for _, de := range des {
-			if _, _, ok := parseJournalName(de.Name()); ok && de.Type().IsRegular() {
-				names = append(names, de.Name())
-			}
-		}
-		return names, nil
-	}
+// journalKeys lists the names of the journal's entries in a storage
+// module other than the file system; a journal never written is empty.
+func (c *CaddyStorage) journalKeys(ctx context.Context) ([]string, error) {
 	keys, err := c.storage.List(ctx, journalPrefix, false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -434,6 +442,7 @@ func (c *CaddyStorage) journalNames(ctx context.Context) ([]string, error) {
 		}
 		return nil, fmt.Errorf("caddy storage: read journal: %w", err)
 	}
+	var names []string
 	for _, key := range keys {
 		if dir := path.Dir(key); dir != journalPrefix && dir != "." {
 			continue

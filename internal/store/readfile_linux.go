@@ -5,9 +5,7 @@ package store
 import (
 	"fmt"
 	"io/fs"
-	"strconv"
 	"syscall"
-	"time"
 )
 
 // readFile reads a file whole, with the version (fileVersion) of the file
@@ -46,8 +44,7 @@ func readFile(name string) ([]byte, string, error) {
 		}
 		n += m
 	}
-	version := formatVersion(time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)), st.Size) + "-" + strconv.FormatUint(uint64(st.Ino), 36)
-	return b[:n], version, nil
+	return b[:n], statVersion(&st), nil
 }
 
 // retryEINTR calls f again while it is interrupted by a signal.
