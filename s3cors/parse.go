@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -301,21 +300,9 @@ func (b *builder) parseJSON(body []byte) *Error {
 		// JSON is UTF-8; encoding/json would silently replace the bytes.
 		return errMalformedXML()
 	}
-	trimmed := bytes.TrimSpace(body)
-	if checkJSONMembers(trimmed) != nil {
+	rules, err := decodeJSONRules(bytes.TrimSpace(body))
+	if err != nil {
 		return errMalformedXML()
-	}
-	var rules []jsonRule
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		if decodeStrict(trimmed, &rules) != nil {
-			return errMalformedXML()
-		}
-	} else {
-		var doc struct{ CORSRules []jsonRule }
-		if decodeStrict(trimmed, &doc) != nil {
-			return errMalformedXML()
-		}
-		rules = doc.CORSRules
 	}
 	for _, jr := range rules {
 		b.startRule()
@@ -349,148 +336,4 @@ func (b *builder) parseJSON(body []byte) *Error {
 		}
 	}
 	return nil
-}
-
-// decodeStrict decodes exactly one JSON value with no unknown fields and
-// nothing after it.
-func decodeStrict(body []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("s3cors: data after the JSON value")
-	}
-	return nil
-}
-
-// maxJSONDepth is how deep the JSON shape nests: {"CORSRules": [{"AllowedOrigins": [...]}]}.
-const maxJSONDepth = 4
-
-// jsonMember returns the bit of a member name of the JSON shape, spelled
-// exactly, and 0 for any other name.
-func jsonMember(name []byte) uint8 {
-	switch string(name) { // no allocation: the compiler compares in place
-	case "CORSRules":
-		return 1 << 0
-	case "ID":
-		return 1 << 1
-	case "AllowedHeaders":
-		return 1 << 2
-	case "AllowedMethods":
-		return 1 << 3
-	case "AllowedOrigins":
-		return 1 << 4
-	case "ExposeHeaders":
-		return 1 << 5
-	case "MaxAgeSeconds":
-		return 1 << 6
-	}
-	return 0
-}
-
-// checkJSONMembers refuses what encoding/json would take silently and
-// other readers of the same document would read differently: a member
-// name in another case (`corsrules`) or twice in one object (the last
-// would win). Where a member may appear is decodeStrict's business; the
-// shape nests four deep at most (object, rules, rule, values), so deeper
-// input stops here at once.
-//
-// It is one pass over the bytes, with no allocation unless a member name
-// holds an escape: every PUT in JSON goes through it, and walking the
-// document with a json.Decoder's Token cost more than decoding it. It
-// leaves the syntax to decodeStrict, which runs after it: on valid JSON
-// it sees exactly the member names encoding/json sees (unescaped, so
-// "\u0049D" is "ID"); on invalid JSON it may answer either way, and
-// always returns.
-func checkJSONMembers(body []byte) error {
-	// One frame per open object or array.
-	var stack [maxJSONDepth]jsonFrame
-	depth := 0
-	wantName := false // the next string is a member name
-	for i := 0; i < len(body); {
-		switch c := body[i]; c {
-		case '{', '[':
-			if depth == maxJSONDepth {
-				return errors.New("s3cors: JSON nested too deep")
-			}
-			stack[depth] = jsonFrame{object: c == '{'}
-			depth++
-			wantName = c == '{'
-			i++
-		case '}', ']':
-			if depth == 0 {
-				return errors.New("s3cors: JSON closes what it did not open")
-			}
-			depth--
-			wantName = false
-			i++
-		case ',':
-			wantName = depth > 0 && stack[depth-1].object
-			i++
-		case '"':
-			end, escaped := jsonStringEnd(body, i)
-			if end < 0 {
-				return errors.New("s3cors: JSON string not terminated")
-			}
-			if wantName {
-				if err := stack[depth-1].add(body[i:end], escaped); err != nil {
-					return err
-				}
-				wantName = false
-			}
-			i = end
-		default:
-			// White space, ':', and the bytes of numbers and literals.
-			i++
-		}
-	}
-	return nil
-}
-
-// jsonFrame is an open object or array met by checkJSONMembers.
-type jsonFrame struct {
-	object bool
-	seen   uint8 // the jsonMember bits of the names the object had
-}
-
-// add records a member name of the object, given quoted as it appears in
-// the document and unescaped first if escaped, and refuses an unknown name
-// or one the object already had.
-func (f *jsonFrame) add(quoted []byte, escaped bool) error {
-	name := quoted[1 : len(quoted)-1]
-	if escaped {
-		var s string
-		if err := json.Unmarshal(quoted, &s); err != nil {
-			return err
-		}
-		name = []byte(s)
-	}
-	bit := jsonMember(name)
-	if bit == 0 {
-		return fmt.Errorf("s3cors: unknown JSON member %q", name)
-	}
-	if f.seen&bit != 0 {
-		return fmt.Errorf("s3cors: JSON member %q twice", name)
-	}
-	f.seen |= bit
-	return nil
-}
-
-// jsonStringEnd returns the index just after the string that starts with
-// the quote at body[start], and whether it holds an escape; -1 when it is
-// not terminated.
-func jsonStringEnd(body []byte, start int) (end int, escaped bool) {
-	for i := start + 1; i < len(body); i++ {
-		switch body[i] {
-		case '"':
-			return i + 1, escaped
-		case '\\':
-			escaped = true
-			i++ // the escaped byte; a \u's hex digits need no care
-		}
-	}
-	return -1, escaped
 }
