@@ -136,11 +136,8 @@ func (d *jsonDecoder) null() bool {
 // and the name's jsonMember bit, the decoder positioned at the value,
 // which member must read. Unknown names and names met twice are refused.
 func (d *jsonDecoder) object(member func(name []byte, bit uint8) error) error {
-	d.i++ // '{'
 	var seen uint8
-	d.space()
-	if d.peek() == '}' {
-		d.i++
+	if d.open('}') {
 		return nil
 	}
 	for {
@@ -168,16 +165,8 @@ func (d *jsonDecoder) object(member func(name []byte, bit uint8) error) error {
 		if err := member(name, bit); err != nil {
 			return err
 		}
-		d.space()
-		switch d.peek() {
-		case ',':
-			d.i++
-			d.space()
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.errorf("',' or '}'")
+		if end, err := d.separator('}'); end || err != nil {
+			return err
 		}
 	}
 }
@@ -185,28 +174,46 @@ func (d *jsonDecoder) object(member func(name []byte, bit uint8) error) error {
 // array reads an array, calling elem for each element, the decoder
 // positioned at it.
 func (d *jsonDecoder) array(elem func() error) error {
-	d.i++ // '['
-	d.space()
-	if d.peek() == ']' {
-		d.i++
+	if d.open(']') {
 		return nil
 	}
 	for {
 		if err := elem(); err != nil {
 			return err
 		}
-		d.space()
-		switch d.peek() {
-		case ',':
-			d.i++
-			d.space()
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.errorf("',' or ']'")
+		if end, err := d.separator(']'); end || err != nil {
+			return err
 		}
 	}
+}
+
+// open reads the '{' or '[' that starts an object or array, and its
+// closing byte close too if the object or array is empty, which it
+// reports.
+func (d *jsonDecoder) open(close byte) (empty bool) {
+	d.i++
+	d.space()
+	if d.peek() == close {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// separator reads what follows a member or an element: ',' before the
+// next one, or close at the end, which it reports.
+func (d *jsonDecoder) separator(close byte) (end bool, err error) {
+	d.space()
+	switch d.peek() {
+	case ',':
+		d.i++
+		d.space()
+		return false, nil
+	case close:
+		d.i++
+		return true, nil
+	}
+	return false, d.errorf("',' or '" + string(close) + "'")
 }
 
 // rules reads the list of rules: an array of rule objects (a null rule is
