@@ -53,8 +53,8 @@ const (
 // SyncStats counts the syncs of Loop by what started them, for metrics
 // and tests.
 type SyncStats struct {
-	// Syncs and Changed count the syncs, and those that changed a served
-	// configuration, by Trigger.
+	// Syncs counts the syncs started, and Changed those that ended having
+	// changed a served configuration, by Trigger.
 	Syncs, Changed [2]uint64
 	// Notifications is the number of journal entries of other nodes that
 	// notifications announced.

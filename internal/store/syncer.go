@@ -738,11 +738,11 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 			timer.Reset(jitter(time.Duration(s.interval.Load())))
 			continue
 		}
+		s.syncsBy[trigger].Add(1)
 		changed, err := s.Sync(ctx)
 		if err != nil && ctx.Err() != nil {
 			return // canceled, not failed
 		}
-		s.syncsBy[trigger].Add(1)
 		if changed {
 			s.changedBy[trigger].Add(1)
 		}
