@@ -87,6 +87,7 @@ func (f *fakeStream) announceAll(t *testing.T) {
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	defer func(start time.Time) { t.Logf("waited %v for %s", time.Since(start), what) }(time.Now())
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("still waiting for %s", what)

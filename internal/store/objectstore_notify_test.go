@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
+)
+
+// streamCutter is a proxy in front of MinIO that can cut notification
+// streams: while cut, the streams open are ended (the client sees the
+// connection drop) and new listen requests are answered 503; every other
+// request passes, so that syncs work while the stream is down.
+type streamCutter struct {
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	cut   bool
+	// streams ends with the cut of the streams open.
+	streams context.Context
+	end     context.CancelFunc
+}
+
+// newStreamCutter starts a streamCutter in front of target and returns it
+// with its host:port.
+func newStreamCutter(t *testing.T, target string) (*streamCutter, string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &streamCutter{proxy: httputil.NewSingleHostReverseProxy(u)}
+	p.proxy.FlushInterval = -1
+	p.proxy.ErrorLog = log.New(io.Discard, "", 0) // the cut streams
+	p.streams, p.end = context.WithCancel(context.Background())
+	srv := httptest.NewServer(p)
+	t.Cleanup(func() {
+		p.end()
+		srv.Close()
+	})
+	return p, srv.Listener.Addr().String()
+}
+
+func (p *streamCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !r.URL.Query().Has("events") {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	p.mu.Lock()
+	cut, streams := p.cut, p.streams
+	p.mu.Unlock()
+	if cut {
+		http.Error(w, "stream cut by the test", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(streams, cancel)
+	defer stop()
+	p.proxy.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// setCut cuts the streams (ending those open) or lets them through again.
+func (p *streamCutter) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		p.end()
+		p.streams, p.end = context.WithCancel(context.Background())
+	}
+}
+
+// TestObjectStoreNotifications runs node A and node B on one MinIO whose
+// notification streams work, B through a proxy that can cut its stream,
+// with an interval of an hour: A's write reaches B through the stream
+// alone; with the stream cut, B's ticks (its interval made short) still
+// bring A's writes and the outage is logged once; with the stream back,
+// the stream delivers again. Which path delivered each change is read from
+// B's counters.
+func TestObjectStoreNotifications(t *testing.T) {
+	ctx := context.Background()
+	m := testenv.StartMinIOStream(t)
+	a := NewSyncer(newObjectStore(t, m, "notify"), nil, SyncerOptions{})
+	if _, err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cutter, addr := newStreamCutter(t, m.URL)
+	bStore, err := NewObjectStore(ObjectStoreConfig{
+		Endpoint: addr, AccessKey: m.AccessKey, SecretKey: m.SecretKey,
+		Bucket: "cors-config", Prefix: "notify", Region: "us-east-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.InfoLevel)
+	b := NewSyncer(bStore, zap.New(core), SyncerOptions{Notifications: true, notifyRetryMax: 50 * time.Millisecond})
+	runLoop(t, b, time.Hour)
+	waitFor(t, "B loaded and listening", func() bool { return b.isLoaded() && b.Stats().StreamUp })
+
+	before := b.Stats()
+	if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
+		t.Fatal(err)
+	}
+	waitNotified(t, b, before)
+	if !serves(b, "photos")() {
+		t.Fatal("B does not serve photos after a notified sync changed something")
+	}
+
+	cutter.setCut(true)
+	waitFor(t, "B's stream down", func() bool { return !b.Stats().StreamUp })
+	before = b.Stats()
+	b.SetInterval(20 * time.Millisecond)
+	if err := a.Put(ctx, "videos", mustParse(t, testXML("https://a.example"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B serving videos after a tick changed something", func() bool {
+		return serves(b, "videos")() && b.Stats().Changed[ByTick] > before.Changed[ByTick]
+	})
+	if after := b.Stats(); after.Syncs[ByNotification] != before.Syncs[ByNotification] {
+		t.Fatalf("a notification started a sync while the stream was cut: before %+v, after %+v", before, after)
+	}
+
+	b.SetInterval(time.Hour)
+	quiesce(b)
+	cutter.setCut(false)
+	waitFor(t, "B's stream back", func() bool { return b.Stats().StreamUp })
+	before = b.Stats()
+	if err := a.Delete(ctx, "photos"); err != nil {
+		t.Fatal(err)
+	}
+	waitNotified(t, b, before)
+	if serves(b, "photos")() {
+		t.Fatal("B still serves photos after a notified sync changed something")
+	}
+	if n := logCount(logs, zapcore.WarnLevel, "notification"); n != 1 {
+		t.Errorf("%d warnings about the stream, want 1:\n%v", n, logs.All())
+	}
+	if n := logCount(logs, zapcore.InfoLevel, "notifications back"); n != 1 {
+		t.Errorf("%d lines about the stream coming back, want 1", n)
+	}
+}
+
+// TestObjectStoreNotificationsDenied runs node B with credentials that may
+// read and write the configurations but not listen: MinIO answers
+// AccessDenied, B says once that notifications are not available, warns
+// about nothing, and syncs at its interval.
+func TestObjectStoreNotificationsDenied(t *testing.T) {
+	ctx := context.Background()
+	m := testenv.StartMinIO(t)
+	a := NewSyncer(newObjectStore(t, m, "denied"), nil, SyncerOptions{})
+	m.AddUser(t, "no-listen", "no-listen-secret", testenv.BucketPolicy(
+		[]string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"},
+		"cors-config", "cors-config/*"))
+	bStore, err := NewObjectStore(ObjectStoreConfig{
+		Endpoint: m.Endpoint, AccessKey: "no-listen", SecretKey: "no-listen-secret",
+		Bucket: "cors-config", Prefix: "denied", Region: "us-east-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.InfoLevel)
+	b := NewSyncer(bStore, zap.New(core), SyncerOptions{Notifications: true, notifyRetryMax: 50 * time.Millisecond})
+	runLoop(t, b, 20*time.Millisecond)
+	if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B serving photos", serves(b, "photos"))
+	waitFor(t, "B told notifications are not available", func() bool {
+		return logCount(logs, zapcore.InfoLevel, "notifications not available") > 0
+	})
+	if st := b.Stats(); st.StreamUp || st.Syncs[ByNotification] != 0 {
+		t.Fatalf("stats %+v: no stream expected", st)
+	}
+	for _, e := range logs.All() {
+		if e.Level >= zapcore.WarnLevel {
+			t.Errorf("warning: %s %v", e.Message, e.Context)
+		}
+		if strings.Contains(e.Message, "not available") {
+			if err, _ := e.ContextMap()["error"].(string); !strings.Contains(err, "Access Denied") {
+				t.Errorf("refusal logged with error %q, want MinIO's Access Denied", err)
+			}
+		}
+	}
+	if n := logCount(logs, zapcore.InfoLevel, "notifications not available"); n != 1 {
+		t.Errorf("%d lines saying notifications are not available, want 1", n)
+	}
+}
