@@ -66,6 +66,8 @@ type ObjectStore struct {
 	// listenOptions are the client options of a notification stream
 	// (Notify), which has a client and connection of its own.
 	listenOptions minio.Options
+	// notifyStall, when positive, replaces notifyStall (tests).
+	notifyStall time.Duration
 }
 
 // NewObjectStore returns an ObjectStore for cfg. It does not contact the

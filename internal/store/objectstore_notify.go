@@ -48,7 +48,11 @@ func (o *ObjectStore) Notify(ctx context.Context, state func(up bool), entry fun
 	}
 	prefix := o.journalPrefix()
 	events := client.ListenBucketNotification(ctx, o.bucket, prefix, "", []string{"s3:ObjectCreated:*"})
-	check := time.NewTicker(notifyStall / 5)
+	stall := notifyStall
+	if o.notifyStall > 0 {
+		stall = o.notifyStall
+	}
+	check := time.NewTicker(stall / 5)
 	defer check.Stop()
 	up := false
 	for {
@@ -72,7 +76,7 @@ func (o *ObjectStore) Notify(ctx context.Context, state func(up bool), entry fun
 				}
 			}
 		case <-check.C:
-			if up && watch.silence() > notifyStall {
+			if up && watch.silence() > stall {
 				cancel(errStalled)
 			}
 		case <-ctx.Done():

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,5 +197,108 @@ func TestObjectStoreNotificationsDenied(t *testing.T) {
 	}
 	if n := logCount(logs, zapcore.InfoLevel, "notifications not available"); n != 1 {
 		t.Errorf("%d lines saying notifications are not available, want 1", n)
+	}
+}
+
+// TestObjectStoreNotifyAnswers runs Notify against a server that plays
+// MinIO's listen API in the ways a store can answer: a stream that
+// announces an entry and then goes silent is taken down once silent for
+// the stall time; an S3 error such as NotImplemented or AccessDenied, or
+// an answer that is not a notification stream, is a refusal; a 503 is not.
+func TestObjectStoreNotifyAnswers(t *testing.T) {
+	const entry = "01764000000000000000-0123abcd-photos"
+	tests := []struct {
+		name    string
+		answer  func(w http.ResponseWriter, r *http.Request)
+		refused bool
+		stalled bool
+		entries []string
+	}{
+		{
+			name: "stream then silence",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				// The key as MinIO's listen API gives it (not escaped).
+				_, _ = io.WriteString(w, `{"Records":null}`+"\n"+
+					`{"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":"cors-config"},"object":{"key":"cfg/.journal/`+entry+`"}}}]}`+"\n")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			},
+			stalled: true,
+			entries: []string{entry},
+		},
+		{
+			name: "not implemented",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusNotImplemented)
+				_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>`)
+			},
+			refused: true,
+		},
+		{
+			name: "access denied",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, `<Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>`)
+			},
+			refused: true,
+		},
+		{
+			name: "a listing instead of a stream",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				_, _ = io.WriteString(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>cors-config</Name></ListBucketResult>\n")
+			},
+			refused: true,
+		},
+		{
+			name: "unavailable",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !r.URL.Query().Has("events") || r.URL.Query().Get("prefix") != "cfg/.journal/" {
+					http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
+					return
+				}
+				tt.answer(w, r)
+			}))
+			defer srv.Close()
+			o, err := NewObjectStore(ObjectStoreConfig{Endpoint: srv.Listener.Addr().String(),
+				AccessKey: "k", SecretKey: "s", Bucket: "cors-config", Prefix: "cfg", Region: "us-east-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.notifyStall = 200 * time.Millisecond
+			var states []bool
+			var entries []string
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err = o.Notify(ctx, func(up bool) { states = append(states, up) },
+				func(name string) { entries = append(entries, name) })
+			if ctx.Err() != nil {
+				t.Fatalf("Notify returned only when the test gave up: %v", err)
+			}
+			if got := errors.Is(err, ErrNotificationsRefused); got != tt.refused {
+				t.Errorf("refused = %v, want %v (%v)", got, tt.refused, err)
+			}
+			if got := errors.Is(err, errStalled); got != tt.stalled {
+				t.Errorf("stalled = %v, want %v (%v)", got, tt.stalled, err)
+			}
+			if !slices.Equal(entries, tt.entries) {
+				t.Errorf("entries %q, want %q", entries, tt.entries)
+			}
+			if wantUp := tt.stalled; (len(states) > 0 && states[0]) != wantUp {
+				t.Errorf("states %v: up first = %v", states, wantUp)
+			}
+		})
 	}
 }
