@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -42,19 +41,8 @@ func main() {
 		i := *first + n
 		time.Sleep(rand.N(*spread + 1))
 		bucket := bench.BucketName(i)
-		req, err := http.NewRequest(http.MethodPut, *admin+"/s3_cors/buckets/"+bucket, bytes.NewReader(bench.Rules(i, 1)))
-		if err != nil {
-			fail(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			fail(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			fail(fmt.Errorf("PUT %s on A: %s: %s", bucket, resp.Status, body))
+		if err := bench.AdminPut(client, *admin, bucket, bench.Rules(i, 1)); err != nil {
+			fail(fmt.Errorf("node A: %w", err))
 		}
 		written := time.Now()
 		for !allowed(client, *node, bucket, bench.RuleOrigin(i, 0)) {

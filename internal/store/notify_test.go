@@ -127,12 +127,76 @@ func logCount(logs *observer.ObservedLogs, level zapcore.Level, part string) int
 	return n
 }
 
-// TestNotifiedSync drives node B's notification stream by hand while node
-// A writes: with an interval of an hour, only a notification explains B
-// serving A's write; with the stream down, B's ticks still bring A's
-// writes, the outage is logged once however many times B tries again, and
-// once the stream is back notifications deliver again. Which path
-// delivered each change is read from B's counters.
+// streamControl is how a test drives node B's notification stream.
+type streamControl struct {
+	// announced returns once B was told of A's latest write (a fake
+	// stream announces by hand; a real one needs nothing).
+	announced func()
+	// cut takes the stream down, and keeps new ones from opening, until
+	// restore.
+	cut, restore func()
+}
+
+// checkNotifiedAndFallback runs node B (running its Loop with an interval
+// of an hour, listening) while node A writes: only a notification explains
+// B serving A's write; with the stream cut, B's ticks (its interval made
+// short) still bring A's writes and the outage is logged once however many
+// times B tries again; with the stream back, notifications deliver again
+// and that is logged once. Which path delivered each change is read from
+// B's counters.
+func checkNotifiedAndFallback(t *testing.T, a, b *Syncer, logs *observer.ObservedLogs, ctl streamControl) {
+	t.Helper()
+	ctx := context.Background()
+	waitFor(t, "B loaded and listening", func() bool { return b.isLoaded() && b.Stats().StreamUp })
+
+	before := b.Stats()
+	if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
+		t.Fatal(err)
+	}
+	ctl.announced()
+	waitNotified(t, b, before)
+	if !serves(b, "photos")() {
+		t.Fatal("B does not serve photos after a notified sync changed something")
+	}
+
+	ctl.cut()
+	waitFor(t, "B's stream down", func() bool { return !b.Stats().StreamUp })
+	before = b.Stats()
+	b.SetInterval(5 * time.Millisecond)
+	if err := a.Put(ctx, "videos", mustParse(t, testXML("https://a.example"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B serving videos after a tick changed something", func() bool {
+		return serves(b, "videos")() && b.Stats().Changed[ByTick] > before.Changed[ByTick]
+	})
+	if after := b.Stats(); after.Syncs[ByNotification] != before.Syncs[ByNotification] {
+		t.Fatalf("a notification started a sync while the stream was cut: before %+v, after %+v", before, after)
+	}
+
+	b.SetInterval(time.Hour)
+	quiesce(b)
+	ctl.restore()
+	waitFor(t, "B's stream back", func() bool { return b.Stats().StreamUp })
+	before = b.Stats()
+	if err := a.Delete(ctx, "photos"); err != nil {
+		t.Fatal(err)
+	}
+	ctl.announced()
+	waitNotified(t, b, before)
+	if serves(b, "photos")() {
+		t.Fatal("B still serves photos after a notified sync changed something")
+	}
+	if n := logCount(logs, zapcore.WarnLevel, "notification"); n != 1 {
+		t.Errorf("%d warnings about the stream, want 1:\n%v", n, logs.All())
+	}
+	if n := logCount(logs, zapcore.InfoLevel, "notifications back"); n != 1 {
+		t.Errorf("%d lines about the stream coming back, want 1", n)
+	}
+}
+
+// TestNotifiedSync runs checkNotifiedAndFallback with a stream the test
+// announces by hand, which fails at once while cut; then checks that
+// neither B's own writes nor entries B already read make it sync.
 func TestNotifiedSync(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -144,66 +208,29 @@ func TestNotifiedSync(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	b := NewSyncer(stream, zap.New(core), SyncerOptions{Notifications: true, notifyRetryMax: 10 * time.Millisecond})
 	runLoop(t, b, time.Hour)
-	waitFor(t, "B loaded and listening", func() bool { return b.isLoaded() && b.Stats().StreamUp })
+	var attempts int64
+	checkNotifiedAndFallback(t, a, b, logs, streamControl{
+		announced: func() { stream.announceAll(t) },
+		cut: func() {
+			stream.setDown(errors.New("fake stream: connection refused"))
+			stream.drop <- struct{}{}
+			attempts = stream.attempts.Load()
+		},
+		restore: func() {
+			// Several attempts failed meanwhile, logged once (checked
+			// at the end).
+			waitFor(t, "B trying to listen again", func() bool { return stream.attempts.Load() >= attempts+3 })
+			stream.setDown(nil)
+		},
+	})
 
-	// Up: A's write reaches B through the stream.
-	before := b.Stats()
-	if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
-		t.Fatal(err)
-	}
-	stream.announceAll(t)
-	waitNotified(t, b, before)
-	if !serves(b, "photos")() {
-		t.Fatal("B does not serve photos after a notified sync changed something")
-	}
-
-	// B's own writes and entries already read do not make B sync.
 	if err := b.Put(ctx, "own", mustParse(t, testXML("https://b.example"))); err != nil {
 		t.Fatal(err)
 	}
-	before = b.Stats()
+	before := b.Stats()
 	stream.announceAll(t)
 	if after := b.Stats(); after.Notifications != before.Notifications {
 		t.Fatalf("B acted on its own or already read entries: before %+v, after %+v", before, after)
-	}
-
-	// Down: the stream drops and every new attempt fails; ticks deliver.
-	stream.setDown(errors.New("fake stream: connection refused"))
-	stream.drop <- struct{}{}
-	waitFor(t, "B's stream down", func() bool { return !b.Stats().StreamUp })
-	attempts := stream.attempts.Load()
-	before = b.Stats()
-	b.SetInterval(5 * time.Millisecond)
-	if err := a.Put(ctx, "videos", mustParse(t, testXML("https://a.example"))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "B serving videos after a tick changed something", func() bool {
-		return serves(b, "videos")() && b.Stats().Changed[ByTick] > before.Changed[ByTick]
-	})
-	waitFor(t, "B trying to listen again", func() bool { return stream.attempts.Load() >= attempts+3 })
-	if after := b.Stats(); after.Syncs[ByNotification] != before.Syncs[ByNotification] {
-		t.Fatalf("a notification started a sync while the stream was down: before %+v, after %+v", before, after)
-	}
-	if n := logCount(logs, zapcore.WarnLevel, "notification"); n != 1 {
-		t.Errorf("%d warnings about the stream over %d attempts, want 1:\n%v", n, stream.attempts.Load()-attempts, logs.All())
-	}
-
-	// Back: B listens again, and notifications deliver.
-	b.SetInterval(time.Hour)
-	quiesce(b)
-	stream.setDown(nil)
-	waitFor(t, "B's stream back", func() bool { return b.Stats().StreamUp })
-	if n := logCount(logs, zapcore.InfoLevel, "notifications back"); n != 1 {
-		t.Errorf("%d lines about the stream coming back, want 1", n)
-	}
-	before = b.Stats()
-	if err := a.Delete(ctx, "photos"); err != nil {
-		t.Fatal(err)
-	}
-	stream.announceAll(t)
-	waitNotified(t, b, before)
-	if serves(b, "photos")() {
-		t.Fatal("B still serves photos after a notified sync changed something")
 	}
 }
 

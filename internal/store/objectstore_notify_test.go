@@ -84,18 +84,13 @@ func (p *streamCutter) setCut(cut bool) {
 	}
 }
 
-// TestObjectStoreNotifications runs node A and node B on one MinIO whose
-// notification streams work, B through a proxy that can cut its stream,
-// with an interval of an hour: A's write reaches B through the stream
-// alone; with the stream cut, B's ticks (its interval made short) still
-// bring A's writes and the outage is logged once; with the stream back,
-// the stream delivers again. Which path delivered each change is read from
-// B's counters.
+// TestObjectStoreNotifications runs checkNotifiedAndFallback on one MinIO
+// whose notification streams work, node B going through a proxy that cuts
+// its stream.
 func TestObjectStoreNotifications(t *testing.T) {
-	ctx := context.Background()
 	m := testenv.StartMinIOStream(t)
 	a := NewSyncer(newObjectStore(t, m, "notify"), nil, SyncerOptions{})
-	if _, err := a.Sync(ctx); err != nil {
+	if _, err := a.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cutter, addr := newStreamCutter(t, m.URL)
@@ -109,49 +104,11 @@ func TestObjectStoreNotifications(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	b := NewSyncer(bStore, zap.New(core), SyncerOptions{Notifications: true, notifyRetryMax: 50 * time.Millisecond})
 	runLoop(t, b, time.Hour)
-	waitFor(t, "B loaded and listening", func() bool { return b.isLoaded() && b.Stats().StreamUp })
-
-	before := b.Stats()
-	if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
-		t.Fatal(err)
-	}
-	waitNotified(t, b, before)
-	if !serves(b, "photos")() {
-		t.Fatal("B does not serve photos after a notified sync changed something")
-	}
-
-	cutter.setCut(true)
-	waitFor(t, "B's stream down", func() bool { return !b.Stats().StreamUp })
-	before = b.Stats()
-	b.SetInterval(20 * time.Millisecond)
-	if err := a.Put(ctx, "videos", mustParse(t, testXML("https://a.example"))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "B serving videos after a tick changed something", func() bool {
-		return serves(b, "videos")() && b.Stats().Changed[ByTick] > before.Changed[ByTick]
+	checkNotifiedAndFallback(t, a, b, logs, streamControl{
+		announced: func() {},
+		cut:       func() { cutter.setCut(true) },
+		restore:   func() { cutter.setCut(false) },
 	})
-	if after := b.Stats(); after.Syncs[ByNotification] != before.Syncs[ByNotification] {
-		t.Fatalf("a notification started a sync while the stream was cut: before %+v, after %+v", before, after)
-	}
-
-	b.SetInterval(time.Hour)
-	quiesce(b)
-	cutter.setCut(false)
-	waitFor(t, "B's stream back", func() bool { return b.Stats().StreamUp })
-	before = b.Stats()
-	if err := a.Delete(ctx, "photos"); err != nil {
-		t.Fatal(err)
-	}
-	waitNotified(t, b, before)
-	if serves(b, "photos")() {
-		t.Fatal("B still serves photos after a notified sync changed something")
-	}
-	if n := logCount(logs, zapcore.WarnLevel, "notification"); n != 1 {
-		t.Errorf("%d warnings about the stream, want 1:\n%v", n, logs.All())
-	}
-	if n := logCount(logs, zapcore.InfoLevel, "notifications back"); n != 1 {
-		t.Errorf("%d lines about the stream coming back, want 1", n)
-	}
 }
 
 // TestObjectStoreNotificationsDenied runs node B with credentials that may
