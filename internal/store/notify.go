@@ -157,7 +157,9 @@ func (s *Syncer) setStreamUp(up bool) {
 
 // notified is told the name of a journal entry just written: unless this
 // node wrote it, Loop syncs as soon as it can. Entries announced while a
-// sync runs make one more sync after it, however many they are.
+// sync runs make one more sync after it, however many they are. An own
+// entry announced before its write returned is not known as own yet: it
+// costs one sync that reads nothing new, or the bucket back.
 func (s *Syncer) notified(name string) {
 	if _, _, ok := parseJournalName(name); !ok {
 		return

@@ -81,7 +81,9 @@ type SyncerOptions struct {
 // keeps them current. It is safe for concurrent use.
 //
 // On a store with a Journal, a Sync reads the journal and only the keys
-// its new entries name (see syncJournal); a full sync (at start, every
+// its new entries name (see syncJournal); with SyncerOptions.Notifications
+// on a Notifier, Loop runs such a Sync as soon as another node's entry is
+// announced, and at its interval otherwise. A full sync (at start, every
 // SetFullInterval, and when the journal may have lost entries) lists and
 // reads every key. On other stores, each Sync lists the store and reads only
 // the keys that are new or whose Version changed; keys gone from the list
