@@ -22,7 +22,11 @@
 #   empty     no configuration, for reference
 #   puts      PUTS configurations (100,000 x 3) stored one PUT at a time
 #             through the admin API of a running node (goal: under 60 s, each
-#             tenth as fast as the first), then the node restarted on them
+#             tenth as fast as the first), then the node restarted on them;
+#             it also prints the CPU time the node used for the PUTs (user
+#             and system, from /proc): the PUTs take turns with the client,
+#             so the wall time is the node's CPU time, the client's, and the
+#             wait for a core on a busy machine
 #
 # Fixtures go under TMPDIR. Each write to a file-system storage ends with an
 # fsync: on a virtual disk that, not the node, bounds the puts scenario;
@@ -98,6 +102,10 @@ JSON
 	"$work/caddy" run --config "$work/$name.json" >"$work/$name.log" 2>&1 &
 	pid=$!
 }
+
+# node_cpu: the CPU time the running Caddy used so far (user + system), in
+# clock ticks.
+node_cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 stop() {
 	kill "$pid"
@@ -178,7 +186,10 @@ for scenario in $SCENARIOS; do
 		start puts-node "$work/puts" "$admin"
 		until curl -s -o /dev/null "http://127.0.0.1:$admin/config/"; do sleep 0.05; done
 		echo "puts: $PUTS configurations x 3 rules, one PUT at a time through the admin API"
+		cpu0=$(node_cpu)
 		"$work/putbuckets" -admin "http://127.0.0.1:$admin" -buckets "$PUTS" -rules 3 | sed 's/^/  /'
+		awk -v a="$cpu0" -v b="$(node_cpu)" -v n="$PUTS" -v t="$(getconf CLK_TCK)" \
+			'BEGIN { printf "  node CPU for the PUTs: %.1f s, %.0f us a PUT\n", (b - a) / t, (b - a) / t / n * 1e6 }'
 		stop
 		bucket="bkt$(printf %05d $((PUTS - 1)))" origin="https://app2.bucket$((PUTS - 1)).example.com"
 		start puts-restart "$work/puts"
