@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestDecodeJSONRules: the JSON reader case by case: duplicates at every
@@ -325,4 +326,22 @@ func checkJSONMembersTokens(body []byte) error {
 			stack = stack[:len(stack)-1]
 		}
 	}
+}
+
+// FuzzDecodeJSONRules: decodeJSONRules takes and reads exactly what the
+// json.Decoder pipeline does, on any input (scripts/fuzz.sh runs it).
+func FuzzDecodeJSONRules(f *testing.F) {
+	f.Add([]byte(`{"CORSRules":[{"ID":"a","AllowedOrigins":["*"],"AllowedMethods":["GET"],"MaxAgeSeconds":"1e3"}]}`))
+	f.Add([]byte(`[null,{"\u0049D":"\ud800","AllowedOrigins":[null]}]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		body = bytes.TrimSpace(body) // as parseJSON gives it
+		if !utf8.Valid(body) {
+			return // refused before
+		}
+		got, err := decodeJSONRules(body)
+		want, werr := decodeJSONRulesReference(body)
+		if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %+v, %v\nwant %+v, %v", body, got, err, want, werr)
+		}
+	})
 }
