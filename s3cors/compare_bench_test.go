@@ -45,7 +45,9 @@ var (
 )
 
 // freshWriter is a response writer as net/http's server makes one per
-// request: a header map of its own.
+// request: a header map of its own, and WriteString as net/http's has, so
+// a store writing a string allocates no byte slice unless a middleware's
+// wrapper hides that method.
 type freshWriter struct {
 	h      http.Header
 	status int
@@ -57,6 +59,12 @@ func (w *freshWriter) Write(b []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return len(b), nil
+}
+func (w *freshWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(s), nil
 }
 func (w *freshWriter) WriteHeader(code int) {
 	if w.status == 0 {

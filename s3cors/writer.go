@@ -71,6 +71,17 @@ func (w *ResponseWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// WriteString writes the body, after an implicit 200 status, with the
+// underlying writer's WriteString when it has one (net/http's has): a
+// store handler that writes strings through io.WriteString then copies
+// no string into a new byte slice, as it would not without this wrapper.
+func (w *ResponseWriter) WriteString(s string) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return io.WriteString(w.ResponseWriter, s)
+}
+
 // ReadFrom copies from r with the underlying writer's ReadFrom when it has
 // one (sendfile for files), after an implicit 200 status.
 func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
@@ -124,7 +135,8 @@ type writerOnly struct{ io.Writer }
 
 // Interface guards
 var (
-	_ http.Flusher  = (*ResponseWriter)(nil)
-	_ http.Hijacker = (*ResponseWriter)(nil)
-	_ io.ReaderFrom = (*ResponseWriter)(nil)
+	_ http.Flusher    = (*ResponseWriter)(nil)
+	_ http.Hijacker   = (*ResponseWriter)(nil)
+	_ io.ReaderFrom   = (*ResponseWriter)(nil)
+	_ io.StringWriter = (*ResponseWriter)(nil)
 )

@@ -162,6 +162,44 @@ func TestResponseWriterSemantics(t *testing.T) {
 	}
 }
 
+// stringWriter has WriteString, as net/http's response writer has.
+type stringWriter struct {
+	discardWriter
+	body []byte
+}
+
+func (w *stringWriter) Write(b []byte) (int, error) {
+	w.body = append(w.body[:0], b...)
+	return len(b), nil
+}
+
+func (w *stringWriter) WriteString(s string) (int, error) {
+	w.body = append(w.body[:0], s...)
+	return len(s), nil
+}
+
+// TestWriteStringReachesWriter checks that a store writing its body with
+// io.WriteString reaches the underlying writer's WriteString, decorated,
+// without copying the string into a new byte slice: the wrapper must not
+// cost an allocation the bare writer would not.
+func TestWriteStringReachesWriter(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["https://a"],"AllowedMethods":["GET"]}]`)
+	h := Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	}))
+	r := httptest.NewRequest("GET", "/b/k", nil)
+	r.Header.Set("Origin", "https://a")
+	w := &stringWriter{discardWriter: discardWriter{h: http.Header{}}}
+	serve := func() { clear(w.h); h.ServeHTTP(w, r) }
+	serve()
+	if string(w.body) != "hello" || w.h.Get(hdrAllowOrigin) != "https://a" {
+		t.Fatalf("body %q, headers %v", w.body, w.h)
+	}
+	if got := testing.AllocsPerRun(100, serve); got != 0 {
+		t.Errorf("%.0f allocations per request, want 0", got)
+	}
+}
+
 // TestStreaming checks that the wrapper does not buffer: the client reads
 // the first chunk while the handler still waits to write the second.
 func TestStreaming(t *testing.T) {
