@@ -15,7 +15,7 @@ import (
 // Hijack and http.ResponseController (through Unwrap) reach it.
 type ResponseWriter struct {
 	http.ResponseWriter
-	decision    Decision
+	decoration  decoration
 	keep        bool
 	wroteHeader bool
 }
@@ -23,7 +23,7 @@ type ResponseWriter struct {
 // NewResponseWriter returns w decorated with d. keep keeps the store's
 // own CORS headers when no rule matched, instead of stripping them.
 func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWriter {
-	return &ResponseWriter{ResponseWriter: w, decision: d, keep: keep}
+	return &ResponseWriter{ResponseWriter: w, decoration: d.decoration, keep: keep}
 }
 
 // AcquireResponseWriter is NewResponseWriter from a pool: the writer must
@@ -33,7 +33,7 @@ func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWr
 // every actual request.
 func AcquireResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
 	cw := writerPool.Get().(*ResponseWriter)
-	cw.ResponseWriter, cw.decision, cw.keep = w, *d, keep
+	cw.ResponseWriter, cw.decoration, cw.keep = w, d.decoration, keep
 	return cw
 }
 
@@ -59,7 +59,7 @@ func (w *ResponseWriter) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader = true
-	w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+	w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -122,7 +122,7 @@ func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 func (w *ResponseWriter) Finish() {
 	if !w.wroteHeader {
 		w.wroteHeader = true
-		w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+		w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
 	}
 }
 
