@@ -120,7 +120,14 @@ func (p *Policy) evaluateActual(d *Decision, r *http.Request) {
 		if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
 			method = methodBit(acrm[0])
 		}
-		p.match(d, originLines, method, r.Header["Access-Control-Request-Headers"])
+		if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
+			p.match(d, originLines, method, acrh)
+			return
+		}
+		// The usual actual request, without the header list: straight to
+		// the rules.
+		rule, exactValue := p.firstMatch(originLines[0], method, nil)
+		d.allow(rule, exactValue, originLines)
 	}
 }
 
@@ -201,8 +208,17 @@ func (p *Policy) match(d *Decision, originLines []string, method uint8, acrhLine
 // matchHeaders finds the first rule admitting the request's first Origin
 // line (not empty), method and headers.
 func (p *Policy) matchHeaders(d *Decision, originLines []string, method uint8, req *requestHeaders) {
-	origin := originLines[0]
-	rule, exactValue := p.firstMatch(origin, method, req)
+	rule, exactValue := p.firstMatch(originLines[0], method, req)
+	d.allow(rule, exactValue, originLines)
+	if rule != nil && req.present() {
+		d.acah = req.allowHeaders()
+	}
+}
+
+// allow records the first matching rule (nil: none) and the
+// Access-Control-Allow-Origin value it answers with: `*`, the index's
+// shared value of an exactly matched origin, or the request's Origin line.
+func (d *Decision) allow(rule *compiledRule, exactValue, originLines []string) {
 	if rule == nil {
 		d.Result = Denied
 		return
@@ -218,10 +234,7 @@ func (p *Policy) matchHeaders(d *Decision, originLines []string, method uint8, r
 	case len(originLines) == 1:
 		d.acao = originLines
 	default:
-		d.acao = []string{origin}
-	}
-	if req.present() {
-		d.acah = req.allowHeaders()
+		d.acao = []string{originLines[0]}
 	}
 }
 

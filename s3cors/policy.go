@@ -14,11 +14,12 @@ type Policy struct {
 	config *Configuration
 	rules  []compiledRule
 	// byOrigin holds, for each exact AllowedOrigin, the ascending indexes
-	// of the rules that name it and the origin's precomputed header value.
+	// of the rules that name it and the origin's precomputed header value;
+	// nil when fewOrigins holds them.
 	byOrigin map[string]originEntry
 	// fewOrigins holds the index's entries when there are at most
 	// fewOriginsMax of them: comparing a handful of strings is cheaper
-	// than hashing the origin.
+	// than hashing the origin, and the map is not kept.
 	fewOrigins []originKey
 	// patterned lists, ascending, the rules with a `*` in some origin.
 	patterned []int32
@@ -188,13 +189,14 @@ func Compile(c *Configuration) *Policy {
 		for o, e := range p.byOrigin {
 			p.fewOrigins = append(p.fewOrigins, originKey{o, e})
 		}
+		p.byOrigin = nil
 	}
 	return p
 }
 
 // lookupOrigin finds an exact origin's index entry.
 func (p *Policy) lookupOrigin(origin string) originEntry {
-	if len(p.byOrigin) <= fewOriginsMax {
+	if p.byOrigin == nil {
 		for i := range p.fewOrigins {
 			if p.fewOrigins[i].origin == origin {
 				return p.fewOrigins[i].originEntry
@@ -253,6 +255,14 @@ func (r *compiledRule) wildOriginMatches(origin string) bool {
 // it looks only at rules that can admit the origin.
 func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) (*compiledRule, []string) {
 	entry := p.lookupOrigin(origin)
+	if len(p.patterned) == 0 { // only exact origins: the index has every candidate
+		for _, i := range entry.rules {
+			if r := &p.rules[i]; r.methods&method != 0 && req.allowedBy(&r.headers) {
+				return r, entry.value
+			}
+		}
+		return nil, nil
+	}
 	exact := entry.rules
 	wild := p.patterned
 	for len(exact) > 0 || len(wild) > 0 {

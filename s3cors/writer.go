@@ -33,14 +33,18 @@ func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWr
 // every actual request.
 func AcquireResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
 	cw := writerPool.Get().(*ResponseWriter)
-	cw.ResponseWriter, cw.decoration, cw.keep = w, d.decoration, keep
+	cw.ResponseWriter, cw.decoration, cw.keep, cw.wroteHeader = w, d.decoration, keep, false
 	return cw
 }
 
 // Release gives a writer from AcquireResponseWriter back to the pool. It
-// must not be used afterwards.
+// must not be used afterwards. Only the response is dropped: the
+// decoration holds values of the policy (or the request's Origin line)
+// that the next Acquire overwrites, and a pooled writer lives at most two
+// garbage collections, so clearing them would only cost write barriers on
+// every request.
 func (w *ResponseWriter) Release() {
-	*w = ResponseWriter{} // keep no response or policy alive
+	w.ResponseWriter = nil
 	writerPool.Put(w)
 }
 
@@ -63,21 +67,23 @@ func (w *ResponseWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// Write writes the body, after an implicit 200 status.
+// Write writes the body. Before the first bytes it decorates the headers
+// and leaves the implicit 200 status to the underlying writer, which every
+// http.ResponseWriter sends on a Write without WriteHeader.
 func (w *ResponseWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.Finish()
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-// WriteString writes the body, after an implicit 200 status, with the
-// underlying writer's WriteString when it has one (net/http's has): a
-// store handler that writes strings through io.WriteString then copies
-// no string into a new byte slice, as it would not without this wrapper.
+// WriteString is Write with the underlying writer's WriteString when it
+// has one (net/http's has): a store handler that writes strings through
+// io.WriteString then copies no string into a new byte slice, as it would
+// not without this wrapper.
 func (w *ResponseWriter) WriteString(s string) (int, error) {
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.Finish()
 	}
 	return io.WriteString(w.ResponseWriter, s)
 }

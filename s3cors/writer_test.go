@@ -94,7 +94,7 @@ func TestSharedValuesNotModified(t *testing.T) {
 	if varyValue[0] != varyValueFirstLine || len(varyValue) != 1 {
 		t.Errorf("shared Vary changed: %q", varyValue)
 	}
-	if got := p.byOrigin["https://a"].value; len(got) != 1 || got[0] != "https://a" {
+	if got := p.lookupOrigin("https://a").value; len(got) != 1 || got[0] != "https://a" {
 		t.Errorf("shared origin value changed: %q", got)
 	}
 	if got := p.rules[0].aceh; len(got) != 1 || got[0] != "ETag" {
@@ -314,4 +314,36 @@ func TestSplitURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHasDotSegmentEveryShortPath compares hasDotSegment, which skips
+// dots that no dot segment can hold, with the plain definition (split at
+// the separators, trim the white space MinIO trims, compare) on every
+// path of up to six bytes over the bytes that matter.
+func TestHasDotSegmentEveryShortPath(t *testing.T) {
+	plain := func(path string) bool {
+		for seg := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if seg = trimSpaceBytes(seg); seg == "." || seg == ".." {
+				return true
+			}
+		}
+		return false
+	}
+	alphabet := []byte{'.', '/', '\\', ' ', '\t', 0x85, 'a'}
+	buf := make([]byte, 0, 6)
+	var walk func()
+	walk = func() {
+		if got, want := hasDotSegment(string(buf)), plain(string(buf)); got != want {
+			t.Fatalf("hasDotSegment(%q) = %v, want %v", buf, got, want)
+		}
+		if len(buf) == cap(buf) {
+			return
+		}
+		for _, c := range alphabet {
+			buf = append(buf, c)
+			walk()
+			buf = buf[:len(buf)-1]
+		}
+	}
+	walk()
 }
