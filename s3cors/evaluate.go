@@ -105,30 +105,62 @@ func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
 	return d
 }
 
-// evaluateActual decides a request that is not a preflight. A header
-// present without any line (set to nil by some handler) is absent, as it
-// is on the wire.
+// evaluateActual decides a request that is not a preflight.
 func (p *Policy) evaluateActual(d *Decision, r *http.Request) {
+	d.Result = p.matchActual(&d.decoration, r)
+	if d.rule != nil {
+		d.Rule = d.rule.index
+	}
+}
+
+// matchActual decides a request that is not a preflight and sets every
+// field of dec: the matched rule and its values when allowed, nothing
+// otherwise. It writes into dec, not into a whole Decision, so that Wrap
+// evaluates straight into its pooled response writer. A header present
+// without any line (set to nil by some handler) is absent, as it is on
+// the wire.
+func (p *Policy) matchActual(dec *decoration, r *http.Request) Result {
 	originLines := r.Header["Origin"]
 	switch {
 	case len(originLines) == 0 || originLines[0] == "":
-		d.Result = NoOrigin
+		*dec = decoration{}
+		return NoOrigin
 	case p == nil || p.bucketMissing:
-		d.Result = NotConfigured
-	default:
-		method := methodBit(r.Method)
-		if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
-			method = methodBit(acrm[0])
-		}
-		if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
-			p.match(d, originLines, method, acrh)
-			return
-		}
-		// The usual actual request, without the header list: straight to
-		// the rules.
-		rule, exactValue := p.firstMatch(originLines[0], method, nil)
-		d.allow(rule, exactValue, originLines)
+		*dec = decoration{}
+		return NotConfigured
 	}
+	method := methodBit(r.Method)
+	if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
+		method = methodBit(acrm[0])
+	}
+	if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
+		return p.matchActualHeaders(dec, originLines, method, acrh)
+	}
+	// The usual actual request, without the header list: straight to the
+	// rules.
+	rule, exactValue := p.firstMatch(originLines[0], method, nil)
+	if rule == nil {
+		*dec = decoration{}
+		return Denied
+	}
+	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
+	return Allowed
+}
+
+// matchActualHeaders is matchActual for a request that lists headers.
+func (p *Policy) matchActualHeaders(dec *decoration, originLines []string, method uint8, acrhLines []string) Result {
+	var req requestHeaders
+	req.parse(acrhLines)
+	rule, exactValue := p.firstMatch(originLines[0], method, &req)
+	if rule == nil {
+		*dec = decoration{}
+		return Denied
+	}
+	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
+	if req.present() {
+		dec.acah = req.allowHeaders()
+	}
+	return Allowed
 }
 
 func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, object bool) {
@@ -209,16 +241,6 @@ func (p *Policy) match(d *Decision, originLines []string, method uint8, acrhLine
 // line (not empty), method and headers.
 func (p *Policy) matchHeaders(d *Decision, originLines []string, method uint8, req *requestHeaders) {
 	rule, exactValue := p.firstMatch(originLines[0], method, req)
-	d.allow(rule, exactValue, originLines)
-	if rule != nil && req.present() {
-		d.acah = req.allowHeaders()
-	}
-}
-
-// allow records the first matching rule (nil: none) and the
-// Access-Control-Allow-Origin value it answers with: `*`, the index's
-// shared value of an exactly matched origin, or the request's Origin line.
-func (d *Decision) allow(rule *compiledRule, exactValue, originLines []string) {
 	if rule == nil {
 		d.Result = Denied
 		return
@@ -226,15 +248,25 @@ func (d *Decision) allow(rule *compiledRule, exactValue, originLines []string) {
 	d.Result = Allowed
 	d.Rule = rule.index
 	d.rule = rule
+	d.acao = allowOrigin(rule, exactValue, originLines)
+	if req.present() {
+		d.acah = req.allowHeaders()
+	}
+}
+
+// allowOrigin is the Access-Control-Allow-Origin value rule answers with:
+// `*`, the index's shared value of an exactly matched origin, or the
+// request's Origin line.
+func allowOrigin(rule *compiledRule, exactValue, originLines []string) []string {
 	switch {
 	case rule.anyStar:
-		d.acao = starValue
+		return starValue
 	case exactValue != nil:
-		d.acao = exactValue
+		return exactValue
 	case len(originLines) == 1:
-		d.acao = originLines
+		return originLines
 	default:
-		d.acao = []string{originLines[0]}
+		return []string{originLines[0]}
 	}
 }
 

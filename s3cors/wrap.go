@@ -23,15 +23,14 @@ func Wrap(p *Policy, next http.Handler) http.Handler {
 		if bucket == "" {
 			p, object = unattributed, false
 		}
-		d := Decision{Rule: -1}
 		if r.Method == http.MethodOptions {
-			d.Kind = Preflight
+			d := Decision{Kind: Preflight, Rule: -1}
 			p.evaluatePreflight(&d, r, object)
 			d.WritePreflight(w)
 			return
 		}
-		p.evaluateActual(&d, r)
-		cw := AcquireResponseWriter(w, &d, false)
+		cw := acquireWriter(w, false)
+		p.matchActual(&cw.decoration, r) // straight into the pooled writer
 		next.ServeHTTP(cw, r)
 		cw.Finish()
 		cw.Release()

@@ -32,8 +32,16 @@ func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWr
 // returns, which is what makes reusing it safe; it saves an allocation on
 // every actual request.
 func AcquireResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
+	cw := acquireWriter(w, keep)
+	cw.decoration = d.decoration
+	return cw
+}
+
+// acquireWriter takes a writer from the pool for w; its decoration is
+// left for the caller to set.
+func acquireWriter(w http.ResponseWriter, keep bool) *ResponseWriter {
 	cw := writerPool.Get().(*ResponseWriter)
-	cw.ResponseWriter, cw.decoration, cw.keep, cw.wroteHeader = w, d.decoration, keep, false
+	cw.ResponseWriter, cw.keep, cw.wroteHeader = w, keep, false
 	return cw
 }
 
