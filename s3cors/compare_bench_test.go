@@ -11,6 +11,7 @@ import (
 	jub0bs "github.com/jub0bs/cors"
 	rscors "github.com/rs/cors"
 
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -88,14 +89,14 @@ func serveFresh(b *testing.B, h http.Handler, method string, header http.Header,
 	r := httptest.NewRequest(method, "/photos/cat.jpg", nil)
 	var w *freshWriter
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := testenv.ProcessCPU()
 	for b.Loop() {
 		r.Header = header.Clone()
 		w = &freshWriter{h: make(http.Header)}
 		h.ServeHTTP(w, r)
 	}
 	if cpu != 0 {
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testenv.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
 	if w.status != wantStatus || w.h.Get("Access-Control-Allow-Origin") != compareOrigin ||
 		w.h.Get("Access-Control-Allow-Credentials") != "true" {
