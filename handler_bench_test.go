@@ -165,5 +165,18 @@ func BenchmarkHandlerFresh(b *testing.B) {
 		b.Run(tc.name+"/engine-wrap", func(b *testing.B) {
 			serve(b, s3cors.Wrap(p, http.HandlerFunc(nextHTTP)).ServeHTTP)
 		})
+		b.Run(tc.name+"/handler-vs-engine-wrap", func(b *testing.B) {
+			next := caddyhttp.HandlerFunc(nextCaddy)
+			wrapped := s3cors.Wrap(p, http.HandlerFunc(nextHTTP))
+			request := func() (http.ResponseWriter, *http.Request) {
+				req := r.WithContext(ctx)
+				caddyhttp.NewTestReplacer(req)
+				req.Header = header.Clone()
+				return &freshWriter{h: make(http.Header)}, req
+			}
+			testenv.PairedRatio(b, 256,
+				func() { w, req := request(); _ = h.ServeHTTP(w, req, next) },
+				func() { w, req := request(); wrapped.ServeHTTP(w, req) })
+		})
 	}
 }

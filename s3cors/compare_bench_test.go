@@ -4,11 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	jub0bs "github.com/jub0bs/cors"
 	rscors "github.com/rs/cors"
@@ -255,6 +253,8 @@ func BenchmarkCompareActual(b *testing.B) {
 // alternate, each on fresh headers and writers as above, and the median of
 // the batch-time ratios is reported. Load that other processes put on the
 // machine falls on both alike, which separate benchmarks cannot ensure.
+// The floor-vs-rs-cors rows tell how much of the gap S3's duties alone
+// make.
 //
 //	go test ./s3cors -run '^$' -bench ComparePaired -cpu 1 -count 6 | benchstat -
 func BenchmarkComparePaired(b *testing.B) {
@@ -279,32 +279,16 @@ func BenchmarkComparePaired(b *testing.B) {
 	}
 }
 
-// pairedRatio times x and y in alternating batches and reports the median
-// of x's batch time over y's as "ratio"; ns/op is the time of one pair of
-// batches.
+// pairedRatio compares x with y on fresh requests (see testenv.PairedRatio).
 func pairedRatio(b *testing.B, x, y http.Handler, method string, header http.Header) {
-	const batch = 256
 	r := httptest.NewRequest(method, "/photos/cat.jpg", nil)
-	run := func(h http.Handler) time.Duration {
-		start := time.Now()
-		for range batch {
+	serve := func(h http.Handler) func() {
+		return func() {
 			r.Header = header.Clone()
 			h.ServeHTTP(&freshWriter{h: make(http.Header)}, r)
 		}
-		return time.Since(start)
 	}
-	var ratios []float64
-	for i := 0; b.Loop(); i++ {
-		var tx, ty time.Duration
-		if i%2 == 0 { // alternate which goes first
-			tx, ty = run(x), run(y)
-		} else {
-			ty, tx = run(y), run(x)
-		}
-		ratios = append(ratios, float64(tx)/float64(ty))
-	}
-	slices.Sort(ratios)
-	b.ReportMetric(ratios[len(ratios)/2], "ratio")
+	testenv.PairedRatio(b, 256, serve(x), serve(y))
 }
 
 // TestCompareAllocations holds the engine to the per-request allocation
