@@ -120,7 +120,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	val, _, err := states.LoadOrNew(key, func() (caddy.Destructor, error) {
-		s := newAppState(st, a.logger.Named("sync"))
+		s := newAppState(st, a.logger.Named("sync"), a.ObjectStore != nil && a.ObjectStore.notifications())
 		s.run(time.Duration(a.SyncInterval))
 		return s, nil
 	})

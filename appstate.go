@@ -49,17 +49,29 @@ type appState struct {
 	once   sync.Once
 }
 
-// newAppState returns the state of st, loading nothing yet (see run).
-func newAppState(st store.Store, logger *zap.Logger) *appState {
+// newAppState returns the state of st, loading nothing yet (see run);
+// notify makes it listen to the store's notifications.
+func newAppState(st store.Store, logger *zap.Logger, notify bool) *appState {
 	s := &appState{st: st, done: make(chan struct{})}
 	s.syncer = store.NewSyncer(st, logger, store.SyncerOptions{
 		OnChange: func(string, *store.Config) {
 			metrics.bucketsConfigured.Set(float64(s.syncer.Len()))
 		},
-		OnSync: func(err error) {
+		OnSync: func(trigger store.Trigger, err error) {
 			metrics.syncRuns.Inc()
+			if trigger == store.ByNotification {
+				metrics.notifiedSyncs.Inc()
+			}
 			if err != nil {
 				metrics.syncErrors.Inc()
+			}
+		},
+		Notifications: notify,
+		OnStream: func(up bool) {
+			if up {
+				metrics.notificationsUp.Set(1)
+			} else {
+				metrics.notificationsUp.Set(0)
 			}
 		},
 	})

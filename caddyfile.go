@@ -534,6 +534,7 @@ func configJSON(rules []s3cors.Rule) []byte {
 //			prefix     <prefix>
 //			region     <region>
 //			tls
+//			notifications on|off
 //		}
 //	}
 //
@@ -608,6 +609,22 @@ func unmarshalObjectStore(d *caddyfile.Dispenser) (*ObjectStoreConfig, error) {
 			"bucket": &cfg.Bucket, "prefix": &cfg.Prefix, "region": &cfg.Region,
 		},
 		flags: map[string]*bool{"tls": &cfg.TLS},
+		other: func(name string) (bool, error) {
+			if name != "notifications" {
+				return false, nil
+			}
+			var v string
+			if !d.AllArgs(&v) {
+				return true, d.ArgErr()
+			}
+			switch v {
+			case "on", "off":
+				on := v == "on"
+				cfg.Notifications = &on
+				return true, nil
+			}
+			return true, d.Errf("s3_cors: object_store: notifications must be on or off, not %q", v)
+		},
 	}.parse(d)
 	if err != nil {
 		return nil, err

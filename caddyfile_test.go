@@ -163,6 +163,8 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"s3_api bucket_check duplicate", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\nregion a\nregion b\n}\n}\n}"), `s3_cors: s3_api: bucket_check: duplicate "region"`, 7},
 		{"s3_api bucket_check tls argument", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\ntls yes\n}\n}\n}"), "after 'yes'", 6},
 		{"s3_api bucket_check interval zero", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\ninterval 0s\n}\n}\n}"), `s3_cors: s3_api: bucket_check: interval "0s" must be positive`, 6},
+		{"global object_store notifications value", "{\ns3_cors {\nobject_store {\nnotifications maybe\n}\n}\n}\n" + site("s3_cors"), `s3_cors: object_store: notifications must be on or off, not "maybe"`, 4},
+		{"global object_store notifications missing", "{\ns3_cors {\nobject_store {\nnotifications\n}\n}\n}\n" + site("s3_cors"), "after 'notifications'", 4},
 		{"global object_store tls twice", "{\ns3_cors {\nobject_store {\ntls\ntls\n}\n}\n}\n" + site("s3_cors"), `s3_cors: object_store: duplicate "tls"`, 5},
 		{"s3_api bucket_check no key", site("s3_cors {\ns3_api {\nauthorize store\nbucket_check {\nendpoint m:9000\n}\n}\n}"), "bucket_check: endpoint needs access_key and secret_key", 7},
 		{"s3_api missing secret", site("s3_cors {\ns3_api {\naccess_key k\n}\n}"), "s3_cors: s3_api: access_key and secret_key are required", 5},

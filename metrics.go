@@ -25,6 +25,8 @@ type collectors struct {
 	configWrites      *prometheus.CounterVec
 	syncRuns          prometheus.Counter
 	syncErrors        prometheus.Counter
+	notifiedSyncs     prometheus.Counter
+	notificationsUp   prometheus.Gauge
 	bucketsConfigured prometheus.Gauge
 
 	// decisionCounters are the decisions' counters resolved once, so the
@@ -69,6 +71,16 @@ func newCollectors() *collectors {
 			Name: "sync_errors_total",
 			Help: "Sync runs that failed (storage unreachable); the last good configurations keep serving.",
 		}),
+		notifiedSyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
+			Name: "sync_notified_total",
+			Help: "Sync runs started by a bucket notification of another node's write (object_store on MinIO), also counted in sync_runs_total.",
+		}),
+		notificationsUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
+			Name: "notifications_up",
+			Help: "1 while the bucket notification stream of object_store is established, else 0 (changes then arrive at each sync_interval).",
+		}),
 		bucketsConfigured: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
 			Name: "buckets_configured",
@@ -91,7 +103,7 @@ func (c *collectors) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, col := range []prometheus.Collector{c.decisions, c.decisionSeconds, c.configWrites, c.syncRuns, c.syncErrors, c.bucketsConfigured} {
+	for _, col := range []prometheus.Collector{c.decisions, c.decisionSeconds, c.configWrites, c.syncRuns, c.syncErrors, c.notifiedSyncs, c.notificationsUp, c.bucketsConfigured} {
 		if err := reg.Register(col); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {

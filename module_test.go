@@ -41,7 +41,7 @@ func newTestApp(t testing.TB, dir string) *App {
 // newTestAppOn returns an app on st, loaded (with no sync loop).
 func newTestAppOn(t testing.TB, st store.Store) *App {
 	t.Helper()
-	a := &App{logger: zap.NewNop(), state: newAppState(st, zap.NewNop())}
+	a := &App{logger: zap.NewNop(), state: newAppState(st, zap.NewNop(), false)}
 	if _, err := a.state.syncer.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestReloadReadsNothing(t *testing.T) {
 	key := "test " + dir
 	provision := func() *App {
 		val, _, err := states.LoadOrNew(key, func() (caddy.Destructor, error) {
-			s := newAppState(counting, zap.NewNop())
+			s := newAppState(counting, zap.NewNop(), false)
 			s.run(time.Hour)
 			return s, nil
 		})
@@ -309,7 +309,7 @@ func TestLookupWaitsForTheFirstLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	gated := &gatedStore{Store: fsStore, gate: make(chan struct{})}
-	a := &App{logger: zap.NewNop(), state: newAppState(gated, zap.NewNop())}
+	a := &App{logger: zap.NewNop(), state: newAppState(gated, zap.NewNop(), false)}
 	a.state.run(time.Hour)
 	t.Cleanup(func() { _ = a.state.Destruct() })
 

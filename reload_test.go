@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -21,6 +23,16 @@ import (
 // one bucket. Once the writes end, the new app must serve exactly what
 // storage holds: a write that lands while the new app loads must never be
 // overwritten by an older view of storage.
+//
+// Each round's writes end at a random moment of the new app's loading, so
+// that some round's last write lands inside whatever window loading has.
+// Before the app state moved into a caddy.UsagePool, a new app published
+// its syncer's snapshot outside the syncer's serialized change callback: a
+// write handed over between taking that snapshot and publishing it was
+// overwritten, and the new app served the older configuration. With a
+// 50 ms pause put in that window, this test failed on that code (round 33
+// of 40); without the pause the window was too narrow to hit. The shared
+// state has no such window: old and new app use one syncer.
 func TestReloadDuringWrites(t *testing.T) {
 	dir := t.TempDir()
 	// Many other buckets make loading take a while, so that writes land
@@ -50,7 +62,11 @@ func TestReloadDuringWrites(t *testing.T) {
 	if err := old.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for round := range 10 {
+	var loadTime time.Duration
+	for round := range 40 {
+		if err := old.SetConfiguration(context.Background(), "photos", configs[round%len(configs)], "test"); err != nil {
+			t.Fatal(err)
+		}
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
 		wg.Go(func() {
@@ -66,14 +82,25 @@ func TestReloadDuringWrites(t *testing.T) {
 				}
 			}
 		})
+		// The writes end at a random moment while the new app loads, so
+		// that in some rounds the last write lands just as loading ends.
+		stopAfter := time.Duration(0)
+		if loadTime > 0 {
+			stopAfter = time.Duration(rand.Int64N(int64(loadTime)))
+		}
+		timer := time.AfterFunc(stopAfter, func() { close(stop) })
 		nctx, ncancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 		next := &App{StorageRaw: storage}
+		began := time.Now()
 		err := next.Provision(nctx)
 		if err == nil {
 			err = next.Start()
 		}
-		close(stop)
+		if round == 0 {
+			loadTime = time.Since(began)
+		}
 		wg.Wait()
+		_ = timer
 		if err != nil {
 			ncancel()
 			t.Fatal(err)

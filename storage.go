@@ -30,6 +30,20 @@ type ObjectStoreConfig struct {
 	TLS bool `json:"tls,omitempty"`
 	// Region is the signing region; empty lets the client find it out.
 	Region string `json:"region,omitempty"`
+	// Notifications makes each node listen to MinIO's bucket notifications
+	// for the change journal, so that a write on one node is read by the
+	// others at once instead of at their next sync; `sync_interval` stays
+	// the fallback while the stream is down, and a store that refuses to
+	// notify (AWS, another S3 implementation, credentials without
+	// `s3:ListenBucketNotification`) gets the sync interval only. Default:
+	// true; false turns it off. Changing it starts the node's state anew
+	// (storage is read again), as changing the endpoint does.
+	Notifications *bool `json:"notifications,omitempty"`
+}
+
+// notifications reports whether the configuration asks for notifications.
+func (c *ObjectStoreConfig) notifications() bool {
+	return c.Notifications == nil || *c.Notifications
 }
 
 // openStore returns the configured store (the object store, the app's
@@ -62,6 +76,10 @@ func (a *App) openStore(ctx caddy.Context) (store.Store, string, error) {
 		secret := sha256.Sum256([]byte(oc.SecretKey))
 		key := fmt.Sprintf("object_store %s tls=%t region=%s %s/%s key=%s secret=%x",
 			oc.Endpoint, oc.Secure, oc.Region, oc.Bucket, oc.Prefix, oc.AccessKey, secret[:8])
+		if !cfg.notifications() {
+			// A state listens or not from its start.
+			key += " notifications=off"
+		}
 		return st, key, nil
 	}
 	if a.StorageRaw != nil {

@@ -197,3 +197,32 @@ func TestSharedObjectStore(t *testing.T) {
 		t.Errorf("the deleted configuration object: %v", err)
 	}
 }
+
+// TestObjectStoreNotifications runs two sidecars (notifications on, the
+// default) on a MinIO whose notification streams work, with a sync
+// interval of an hour: once node B's stream is up (its notifications_up
+// metric), a write on node A is served by B, which only the stream can
+// explain, and B's sync_notified_total counts the sync it started.
+func TestObjectStoreNotifications(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIOStream(t)
+	conf := globalOptions("sync_interval 1h", objectStore(m)) + preflightSite
+	a := testenv.StartCaddy(t, conf, testenv.CaddyOptions{Ports: 1})
+	b := testenv.StartCaddy(t, conf, testenv.CaddyOptions{Ports: 1})
+	metricsB := "http://" + b.Admin + "/metrics"
+	// MinIO sends a stream's first bytes with its first ping, 10 s in.
+	took := waitUntil(t, 30*time.Second, "node B's notification stream up", func() bool {
+		return scrape(t, metricsB)["caddy_s3_cors_notifications_up"] == 1
+	})
+	t.Logf("node B's stream up after %s", took.Round(time.Millisecond))
+	before := scrape(t, metricsB)["caddy_s3_cors_sync_notified_total"]
+
+	adminOf(t, a).mustPut("photos", `{"CORSRules":[{"AllowedOrigins":["https://n.example"],"AllowedMethods":["GET"]}]}`)
+	took = waitUntil(t, convergeTimeout, "node B to serve A's put", func() bool {
+		return servesPreflight(t, b.URL(0), "photos", "https://n.example")
+	})
+	t.Logf("notifications, put on A: node B converged in %s (sync_interval 1h)", took.Round(time.Millisecond))
+	if after := scrape(t, metricsB)["caddy_s3_cors_sync_notified_total"]; after <= before {
+		t.Errorf("sync_notified_total on B: %v before the put, %v after", before, after)
+	}
+}

@@ -62,6 +62,7 @@ fi
 
 if [ -x scripts/install-minio.sh ]; then
   scripts/install-minio.sh
+  MINIO_STREAM=1 scripts/install-minio.sh # notification tests: about a minute more
 fi
 
 # MinIO's client, for `mc cors set|get|remove`, into .cache/bin (never from

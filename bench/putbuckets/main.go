@@ -7,10 +7,8 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -31,19 +29,8 @@ func main() {
 	start, last := time.Now(), time.Now()
 	step := max(*buckets/10, 1)
 	for i := range *buckets {
-		req, err := http.NewRequest(http.MethodPut, *admin+"/s3_cors/buckets/"+bench.BucketName(i), bytes.NewReader(bench.Rules(i, *rules)))
-		if err != nil {
+		if err := bench.AdminPut(client, *admin, bench.BucketName(i), bench.Rules(i, *rules)); err != nil {
 			fail(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			fail(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			fail(fmt.Errorf("PUT %s: %s: %s", bench.BucketName(i), resp.Status, body))
 		}
 		if (i+1)%step == 0 || i+1 == *buckets {
 			now := time.Now()

@@ -63,6 +63,11 @@ type ObjectStore struct {
 	// ensured is set once EnsureBucket succeeded: from then on the bucket
 	// is taken to exist, so that no request pays for the check again.
 	ensured atomic.Bool
+	// listenOptions are the client options of a notification stream
+	// (Notify), which has a client and connection of its own.
+	listenOptions minio.Options
+	// notifyStall, when positive, replaces notifyStall (tests).
+	notifyStall time.Duration
 }
 
 // NewObjectStore returns an ObjectStore for cfg. It does not contact the
@@ -87,16 +92,21 @@ func NewObjectStore(cfg ObjectStoreConfig) (*ObjectStore, error) {
 	if retries <= 0 {
 		retries = 3
 	}
-	client, err := minio.New(cfg.Endpoint, &minio.Options{
+	opts := minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.Secure,
 		Region:     cfg.Region,
 		MaxRetries: retries,
-	})
+	}
+	client, err := minio.New(cfg.Endpoint, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("object store: client for %s: %w", cfg.Endpoint, err)
 	}
-	return &ObjectStore{client: client, bucket: cfg.Bucket, prefix: prefix, create: cfg.CreateBucket}, nil
+	o := &ObjectStore{client: client, bucket: cfg.Bucket, prefix: prefix, create: cfg.CreateBucket, listenOptions: opts}
+	// A failed listen request is retried by the Syncer, with its own
+	// backoff.
+	o.listenOptions.MaxRetries = 1
+	return o, nil
 }
 
 // EnsureBucket creates the configured bucket when it does not exist.

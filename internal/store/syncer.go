@@ -49,9 +49,10 @@ type SyncerOptions struct {
 	// quick and must not call the Syncer's methods but Lookup and Len.
 	OnChange func(bucket string, cfg *Config)
 
-	// OnSync, when set, is called by Loop after every sync with its error
-	// (nil on success), for example to count sync errors in a metric.
-	OnSync func(error)
+	// OnSync, when set, is called by Loop after every sync with what
+	// started it and its error (nil on success), for example to count sync
+	// errors in a metric.
+	OnSync func(Trigger, error)
 
 	// FullEvery makes every FullEvery-th sync of a store without a
 	// Journal read all keys, not only the ones whose Version changed (a
@@ -60,13 +61,29 @@ type SyncerOptions struct {
 	// two same-size writes apart. Zero means DefaultFullEvery; a negative
 	// value disables full syncs.
 	FullEvery int
+
+	// Notifications makes Loop listen to the store's notifications, when
+	// it is a Notifier: a journal entry another node writes is then read
+	// at once, and the sync interval is the fallback while the stream is
+	// down.
+	Notifications bool
+
+	// OnStream, when set, is called each time the notification stream
+	// comes up or goes down.
+	OnStream func(up bool)
+
+	// notifyRetryMax, when positive, bounds the delay between attempts to
+	// open the stream (tests).
+	notifyRetryMax time.Duration
 }
 
 // Syncer turns a Store into the served configurations, one per bucket, and
 // keeps them current. It is safe for concurrent use.
 //
 // On a store with a Journal, a Sync reads the journal and only the keys
-// its new entries name (see syncJournal); a full sync (at start, every
+// its new entries name (see syncJournal); with SyncerOptions.Notifications
+// on a Notifier, Loop runs such a Sync as soon as another node's entry is
+// announced, and at its interval otherwise. A full sync (at start, every
 // SetFullInterval, and when the journal may have lost entries) lists and
 // reads every key. On other stores, each Sync lists the store and reads only
 // the keys that are new or whose Version changed; keys gone from the list
@@ -146,6 +163,15 @@ type Syncer struct {
 	interval   atomic.Int64 // of Loop, see SetInterval
 	loaded     chan struct{}
 	loadedOnce sync.Once
+
+	// kick asks Loop to sync now (a notification), wake to re-arm its
+	// timer (SetInterval); each holds at most one request.
+	kick, wake chan struct{}
+	// For Stats: syncs and syncs that changed something, by Trigger;
+	// notifications of other nodes' entries; whether the stream is up.
+	syncsBy, changedBy [2]atomic.Uint64
+	notifications      atomic.Uint64
+	streamUp           atomic.Bool
 }
 
 // keyState is what a Syncer knows about one bucket's key.
@@ -190,7 +216,8 @@ func NewSyncer(st Store, logger *zap.Logger, opts SyncerOptions) *Syncer {
 		opts.FullEvery = DefaultFullEvery
 	}
 	s := &Syncer{store: st, opts: opts, loaded: make(chan struct{}),
-		failing: make(map[string]struct{}), seen: make(map[string]time.Time)}
+		failing: make(map[string]struct{}), seen: make(map[string]time.Time),
+		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 	s.journal, _ = st.(Journal)
 	s.SetFullInterval(0)
 	s.SetLogger(logger)
@@ -655,12 +682,19 @@ func (s *Syncer) SetFullInterval(d time.Duration) {
 	s.fullInterval.Store(int64(d))
 }
 
-// SetInterval changes the interval of a running Loop, from its next tick.
+// SetInterval changes the interval of a running Loop: its next tick comes
+// one new interval from now (a reload from 1h to 1s does not wait an hour).
 func (s *Syncer) SetInterval(d time.Duration) {
 	if d <= 0 {
 		d = DefaultInterval
 	}
-	s.interval.Store(int64(d))
+	if time.Duration(s.interval.Swap(int64(d))) == d {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Loop runs Sync every interval (DefaultInterval if not positive; see
@@ -669,9 +703,24 @@ func (s *Syncer) SetInterval(d time.Duration) {
 // exponential backoff up to a minute (or the interval, if longer), so that a
 // store that is down is not hammered; the snapshot stays the last good one
 // meanwhile. Delays carry ±10% jitter so that nodes started together do not
-// sync in lockstep. Loop returns when ctx ends; run it in a goroutine.
+// sync in lockstep. With SyncerOptions.Notifications on a Notifier, Loop
+// also listens to the store's notifications and syncs as soon as another
+// node's write is announced (see listen). Loop returns when ctx ends; run
+// it in a goroutine.
 func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 	s.SetInterval(interval)
+	select {
+	case <-s.wake: // not a change of a running Loop's interval
+	default:
+	}
+	if n, ok := s.store.(Notifier); ok && s.opts.Notifications && s.journal != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			s.listen(ctx, n)
+		}()
+	}
 	failures := 0
 	first := jitter(time.Duration(s.interval.Load()))
 	if !s.isLoaded() {
@@ -680,17 +729,27 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
+		trigger := ByTick
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+		case <-s.kick:
+			trigger = ByNotification
+		case <-s.wake:
+			timer.Reset(jitter(time.Duration(s.interval.Load())))
+			continue
 		}
-		_, err := s.Sync(ctx)
+		s.syncsBy[trigger].Add(1)
+		changed, err := s.Sync(ctx)
 		if err != nil && ctx.Err() != nil {
 			return // canceled, not failed
 		}
+		if changed {
+			s.changedBy[trigger].Add(1)
+		}
 		if s.opts.OnSync != nil {
-			s.opts.OnSync(err)
+			s.opts.OnSync(trigger, err)
 		}
 		interval := time.Duration(s.interval.Load())
 		delay := interval

@@ -536,7 +536,7 @@ func TestSyncerLoop(t *testing.T) {
 	var results []error
 	s := NewSyncer(f, zap.NewNop(), SyncerOptions{
 		OnChange: func(bucket string, _ *Config) { changes <- bucket },
-		OnSync: func(err error) {
+		OnSync: func(_ Trigger, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			results = append(results, err)

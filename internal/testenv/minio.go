@@ -132,7 +132,12 @@ func StartMinIO(t testing.TB) *MinIO {
 // environment, such as "MINIO_DOMAIN=s3.test" for virtual-hosted style.
 func StartMinIOWithEnv(t testing.TB, env ...string) *MinIO {
 	t.Helper()
-	bin := RequireMinIO(t)
+	return startMinIOBinary(t, RequireMinIO(t), env)
+}
+
+// startMinIOBinary starts bin as StartMinIOWithEnv does.
+func startMinIOBinary(t testing.TB, bin string, env []string) *MinIO {
+	t.Helper()
 	// A free port found by listening can be taken by someone else before
 	// MinIO binds it; retrying with new ports makes that harmless.
 	var lastErr error
