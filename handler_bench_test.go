@@ -89,18 +89,21 @@ func benchHandlerAndEngine(b *testing.B, method string, headers map[string]strin
 	})
 }
 
+// requestKinds are the two requests the handler is measured on.
+var requestKinds = []struct {
+	name    string
+	method  string
+	headers map[string]string
+}{
+	{"actual", http.MethodGet, actualHeaders},
+	{"preflight", http.MethodOptions, preflightHeaders},
+}
+
 // TestHandlerAllocations holds the handler to the benchmark's target: on
 // the request path it allocates nothing beyond what the engine's Wrap does
 // for the same request.
 func TestHandlerAllocations(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		method  string
-		headers map[string]string
-	}{
-		{"preflight", http.MethodOptions, preflightHeaders},
-		{"actual", http.MethodGet, actualHeaders},
-	} {
+	for _, tc := range requestKinds {
 		t.Run(tc.name, func(t *testing.T) {
 			h, p, r := benchSetup(t, tc.method, tc.headers)
 			w := &benchWriter{h: http.Header{}}
@@ -126,20 +129,14 @@ func (w *freshWriter) WriteHeader(int)                   {}
 
 // BenchmarkHandlerFresh times the Caddy handler and the engine's Wrap on
 // requests as a Caddy server hands them over: a fresh request header map,
-// response writer and replacer (with the HTTP placeholders) each, so that every allocation either
-// makes per request is counted (the harness's own are the same on both
-// sides). It reports the process's CPU time per request as cpu-ns/op.
+// response writer and replacer (with the HTTP placeholders) each, so that
+// every allocation either makes per request is counted (the harness's own
+// are the same on both sides). It reports the process's CPU time per
+// request as cpu-ns/op, and the two side by side as a paired ratio.
 //
 //	go test . -run '^$' -bench HandlerFresh -benchmem -cpu 1 -count 6 | benchstat -
 func BenchmarkHandlerFresh(b *testing.B) {
-	for _, tc := range []struct {
-		name    string
-		method  string
-		headers map[string]string
-	}{
-		{"actual", http.MethodGet, actualHeaders},
-		{"preflight", http.MethodOptions, preflightHeaders},
-	} {
+	for _, tc := range requestKinds {
 		h, p, r := benchSetup(b, tc.method, tc.headers)
 		header := r.Header.Clone()
 		ctx := context.Background()
