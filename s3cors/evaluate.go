@@ -65,7 +65,16 @@ type Decision struct {
 	// for an allowed preflight and for every actual request.
 	Error *Error
 
-	rule *compiledRule
+	decoration
+}
+
+// decoration is what an allowed response needs beyond the matched rule's
+// precomputed values: the Access-Control-Allow-Origin and -Headers values
+// of this request. A response writer keeps only this part of a Decision,
+// so that handing a decision to a pooled writer copies three words of
+// pointers, not the whole decision.
+type decoration struct {
+	rule *compiledRule // nil when no rule matched
 	acao []string
 	acah []string
 }
@@ -87,37 +96,85 @@ func (d *Decision) RuleID() string {
 // ResourceType of a refused preflight.
 func (p *Policy) Evaluate(r *http.Request, object bool) Decision {
 	d := Decision{Rule: -1}
+	if r.Method == http.MethodOptions {
+		d.Kind = Preflight
+		p.evaluatePreflight(&d, r, object)
+	} else {
+		p.evaluateActual(&d, r)
+	}
+	return d
+}
+
+// evaluateActual decides a request that is not a preflight.
+func (p *Policy) evaluateActual(d *Decision, r *http.Request) {
+	d.Result = p.matchActual(&d.decoration, r)
+	if d.rule != nil {
+		d.Rule = d.rule.index
+	}
+}
+
+// matchActual decides a request that is not a preflight and sets every
+// field of dec: the matched rule and its values when allowed, nothing
+// otherwise. It writes into dec, not into a whole Decision, so that Wrap
+// evaluates straight into its pooled response writer. A header present
+// without any line (set to nil by some handler) is absent, as it is on
+// the wire.
+func (p *Policy) matchActual(dec *decoration, r *http.Request) Result {
+	originLines := r.Header["Origin"]
+	switch {
+	case len(originLines) == 0 || originLines[0] == "":
+		*dec = decoration{}
+		return NoOrigin
+	case p == nil || p.bucketMissing:
+		*dec = decoration{}
+		return NotConfigured
+	}
+	method := methodBit(r.Method)
+	if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
+		method = methodBit(acrm[0])
+	}
+	if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
+		return p.matchActualHeaders(dec, originLines, method, acrh)
+	}
+	// The usual actual request, without the header list: straight to the
+	// rules.
+	rule, exactValue := p.firstMatch(originLines[0], method, nil)
+	if rule == nil {
+		*dec = decoration{}
+		return Denied
+	}
+	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
+	return Allowed
+}
+
+// matchActualHeaders is matchActual for a request that lists headers.
+func (p *Policy) matchActualHeaders(dec *decoration, originLines []string, method uint8, acrhLines []string) Result {
+	var req requestHeaders
+	req.parse(acrhLines)
+	rule, exactValue := p.firstMatch(originLines[0], method, &req)
+	if rule == nil {
+		*dec = decoration{}
+		return Denied
+	}
+	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
+	if req.present() {
+		dec.acah = req.allowHeaders()
+	}
+	return Allowed
+}
+
+func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, object bool) {
 	originLines := r.Header["Origin"]
 	origin := ""
 	if len(originLines) > 0 {
 		origin = originLines[0]
 	}
-	acrmLines, hasACRM := r.Header["Access-Control-Request-Method"]
+	acrmLines := r.Header["Access-Control-Request-Method"]
+	hasACRM := len(acrmLines) > 0
 	acrm := ""
 	if hasACRM {
 		acrm = acrmLines[0]
 	}
-	if r.Method == http.MethodOptions {
-		d.Kind = Preflight
-		p.evaluatePreflight(&d, r, originLines, origin, acrm, hasACRM, object)
-		return d
-	}
-	switch {
-	case origin == "":
-		d.Result = NoOrigin
-	case p == nil || p.bucketMissing:
-		d.Result = NotConfigured
-	default:
-		method := r.Method
-		if hasACRM {
-			method = acrm
-		}
-		p.match(&d, originLines, origin, methodBit(method), r.Header["Access-Control-Request-Headers"])
-	}
-	return d
-}
-
-func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, originLines []string, origin, acrm string, hasACRM, object bool) {
 	methodField := acrm
 	if methodField == "" {
 		methodField = http.MethodOptions
@@ -147,7 +204,7 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, originLines []s
 		d.Error = s3err.New(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
 		return
 	}
-	if tooLarge := p.match(d, originLines, origin, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
+	if tooLarge := p.match(d, originLines, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
 		d.Result = BadRequest
 		d.Error = s3err.New(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
 			"Your request header section exceeds the maximum allowed size.",
@@ -169,19 +226,21 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, originLines []s
 // reports an oversized Access-Control-Request-Headers, which matches
 // nothing. The header list is parsed only when the request has one, so the
 // common request without it pays nothing for it.
-func (p *Policy) match(d *Decision, originLines []string, origin string, method uint8, acrhLines []string) (tooLarge bool) {
+func (p *Policy) match(d *Decision, originLines []string, method uint8, acrhLines []string) (tooLarge bool) {
 	if len(acrhLines) == 0 {
-		p.matchHeaders(d, originLines, origin, method, nil)
+		p.matchHeaders(d, originLines, method, nil)
 		return false
 	}
 	var req requestHeaders
 	req.parse(acrhLines)
-	p.matchHeaders(d, originLines, origin, method, &req)
+	p.matchHeaders(d, originLines, method, &req)
 	return req.tooLarge
 }
 
-func (p *Policy) matchHeaders(d *Decision, originLines []string, origin string, method uint8, req *requestHeaders) {
-	rule, exactValue := p.firstMatch(origin, method, req)
+// matchHeaders finds the first rule admitting the request's first Origin
+// line (not empty), method and headers.
+func (p *Policy) matchHeaders(d *Decision, originLines []string, method uint8, req *requestHeaders) {
+	rule, exactValue := p.firstMatch(originLines[0], method, req)
 	if rule == nil {
 		d.Result = Denied
 		return
@@ -189,18 +248,25 @@ func (p *Policy) matchHeaders(d *Decision, originLines []string, origin string, 
 	d.Result = Allowed
 	d.Rule = rule.index
 	d.rule = rule
-	switch {
-	case rule.anyStar:
-		d.acao = starValue
-	case exactValue != nil:
-		d.acao = exactValue
-	case len(originLines) == 1:
-		d.acao = originLines
-	default:
-		d.acao = []string{origin}
-	}
+	d.acao = allowOrigin(rule, exactValue, originLines)
 	if req.present() {
 		d.acah = req.allowHeaders()
+	}
+}
+
+// allowOrigin is the Access-Control-Allow-Origin value rule answers with:
+// `*`, the index's shared value of an exactly matched origin, or the
+// request's Origin line.
+func allowOrigin(rule *compiledRule, exactValue, originLines []string) []string {
+	switch {
+	case rule.anyStar:
+		return starValue
+	case exactValue != nil:
+		return exactValue
+	case len(originLines) == 1:
+		return originLines
+	default:
+		return []string{originLines[0]}
 	}
 }
 

@@ -142,7 +142,7 @@ func readable(exposed []string) string {
 func (p *Policy) reportRules(r *http.Request) []RuleReport {
 	origin := r.Header.Get("Origin")
 	method := r.Method
-	if acrm, ok := r.Header["Access-Control-Request-Method"]; ok {
+	if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
 		method = acrm[0]
 	}
 	var req requestHeaders

@@ -11,20 +11,26 @@ import (
 // matching rule does not scan every rule. A Policy is immutable and safe for
 // concurrent use; a nil *Policy is a bucket without CORS configuration.
 type Policy struct {
-	config *Configuration
-	rules  []compiledRule
-	// byOrigin holds, for each exact AllowedOrigin, the ascending indexes
-	// of the rules that name it and the origin's precomputed header value.
-	byOrigin map[string]originEntry
-	// fewOrigins holds the index's entries when there are at most
-	// fewOriginsMax of them: comparing a handful of strings is cheaper
-	// than hashing the origin.
-	fewOrigins []originKey
-	// patterned lists, ascending, the rules with a `*` in some origin.
-	patterned []int32
+	// The fields every request reads come first, to share a cache line.
+
 	// bucketMissing marks the policy of a bucket that does not exist (see
 	// MissingBucket): S3 answers its preflights "Bucket not found".
 	bucketMissing bool
+	// exactOnly: no rule has a `*` in an origin, so the exact-origin index
+	// names every rule an origin can match.
+	exactOnly bool
+	// byOrigin holds, for each exact AllowedOrigin, the ascending indexes
+	// of the rules that name it and the origin's precomputed header value;
+	// nil when fewOrigins holds them.
+	byOrigin map[string]originEntry
+	// fewOrigins holds the index's entries when there are at most
+	// fewOriginsMax of them: comparing a handful of strings is cheaper
+	// than hashing the origin, and the map is not kept.
+	fewOrigins []originKey
+	rules      []compiledRule
+	// patterned lists, ascending, the rules with a `*` in some origin.
+	patterned []int32
+	config    *Configuration
 }
 
 // MissingBucket returns the policy of a bucket that does not exist: a
@@ -52,16 +58,18 @@ type originEntry struct {
 	value []string
 }
 
+// compiledRule keeps first what every matched request reads (the method
+// bits and the precomputed header values), so that they share cache lines.
 type compiledRule struct {
-	index   int
-	id      string
 	methods uint8
-	origins []pattern // only the wildcard ones; exact ones live in byOrigin
-	anyStar bool      // the literal origin `*` is listed: ACAO is `*`
-	headers headerSet
+	anyStar bool     // the literal origin `*` is listed: ACAO is `*`
 	acam    []string // Access-Control-Allow-Methods
-	aceh    []string // Access-Control-Expose-Headers, nil when none
 	acma    []string // Access-Control-Max-Age, nil when unset
+	aceh    []string // Access-Control-Expose-Headers, nil when none
+	index   int
+	headers headerSet
+	origins []pattern // only the wildcard ones; exact ones live in byOrigin
+	id      string
 }
 
 // pattern is a value with at most one `*`: prefix, then (if wild) any run of
@@ -184,17 +192,19 @@ func Compile(c *Configuration) *Policy {
 			cr.acma = []string{strconv.Itoa(*r.MaxAgeSeconds)}
 		}
 	}
+	p.exactOnly = len(p.patterned) == 0
 	if len(p.byOrigin) <= fewOriginsMax {
 		for o, e := range p.byOrigin {
 			p.fewOrigins = append(p.fewOrigins, originKey{o, e})
 		}
+		p.byOrigin = nil
 	}
 	return p
 }
 
 // lookupOrigin finds an exact origin's index entry.
 func (p *Policy) lookupOrigin(origin string) originEntry {
-	if len(p.byOrigin) <= fewOriginsMax {
+	if p.byOrigin == nil {
 		for i := range p.fewOrigins {
 			if p.fewOrigins[i].origin == origin {
 				return p.fewOrigins[i].originEntry
@@ -253,6 +263,14 @@ func (r *compiledRule) wildOriginMatches(origin string) bool {
 // it looks only at rules that can admit the origin.
 func (p *Policy) firstMatch(origin string, method uint8, req *requestHeaders) (*compiledRule, []string) {
 	entry := p.lookupOrigin(origin)
+	if p.exactOnly { // the index has every candidate
+		for _, i := range entry.rules {
+			if r := &p.rules[i]; r.methods&method != 0 && req.allowedBy(&r.headers) {
+				return r, entry.value
+			}
+		}
+		return nil, nil
+	}
 	exact := entry.rules
 	wild := p.patterned
 	for len(exact) > 0 || len(wild) > 0 {

@@ -38,7 +38,9 @@ func (d *Decision) WritePreflight(w http.ResponseWriter) {
 // Origin and Access-Control-Request-* tokens of its Vary (other tokens
 // stay); then, when a rule matched, it adds the rule's headers, which
 // replace the store's whole CORS set even when keep is set.
-func (d *Decision) Decorate(h http.Header, keep bool) {
+func (d *Decision) Decorate(h http.Header, keep bool) { d.decoration.decorate(h, keep) }
+
+func (d *decoration) decorate(h http.Header, keep bool) {
 	vary := true // the store may have sent a Vary: look
 	if !keep || d.rule != nil {
 		vary = stripCORS(h)
@@ -54,7 +56,7 @@ func (d *Decision) Decorate(h http.Header, keep bool) {
 // header set without CORS headers. Every value is a shared slice, so this
 // allocates nothing unless mergeVary is set and the store's Vary carries
 // tokens of its own, which are kept after S3's.
-func (d *Decision) addCORS(h http.Header, mergeVary bool) {
+func (d *decoration) addCORS(h http.Header, mergeVary bool) {
 	r := d.rule
 	h[hdrAllowOrigin] = d.acao
 	if d.acao[0] != "*" {

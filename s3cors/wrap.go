@@ -23,12 +23,14 @@ func Wrap(p *Policy, next http.Handler) http.Handler {
 		if bucket == "" {
 			p, object = unattributed, false
 		}
-		d := p.Evaluate(r, object)
-		if d.Kind == Preflight {
+		if r.Method == http.MethodOptions {
+			d := Decision{Kind: Preflight, Rule: -1}
+			p.evaluatePreflight(&d, r, object)
 			d.WritePreflight(w)
 			return
 		}
-		cw := AcquireResponseWriter(w, &d, false)
+		cw := acquireWriter(w, false)
+		p.matchActual(&cw.decoration, r) // straight into the pooled writer
 		next.ServeHTTP(cw, r)
 		cw.Finish()
 		cw.Release()
@@ -47,11 +49,14 @@ var unattributed = MissingBucket()
 // some stores resolve it, MinIO refuses it). Object is false with "".
 func SplitPath(path string) (bucket string, object bool) {
 	path = strings.TrimPrefix(path, "/")
-	bucket, key, _ := strings.Cut(path, "/")
+	bucket = path
+	if i := strings.IndexByte(path, '/'); i >= 0 {
+		bucket, object = path[:i], i+1 < len(path)
+	}
 	if bucket == "" || hasDotSegment(path) {
 		return "", false
 	}
-	return bucket, key != ""
+	return bucket, object
 }
 
 // SplitURL is SplitPath on a request's URL. It also gives "" when the
@@ -75,9 +80,20 @@ func SplitURL(u *url.URL) (bucket string, object bool) {
 // hasDotSegment reports whether path has a segment that is `.` or `..`
 // once white space around it is trimmed, with `/` or `\` as separators:
 // the segments MinIO refuses (its hasBadPathComponent) and that stores
-// cleaning paths resolve. Only segments holding a `.` are looked at.
+// cleaning paths resolve. Only segments holding a `.` are looked at, and
+// not even those when the dot has a neighbour that no such segment holds
+// (the dot of `cat.jpg`), which is the usual case.
 func hasDotSegment(path string) bool {
-	for i := strings.IndexByte(path, '.'); i >= 0; {
+	for i := 0; i < len(path); {
+		j := strings.IndexByte(path[i:], '.')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if (i > 0 && !inDotSegment(path[i-1])) || (i+1 < len(path) && !inDotSegment(path[i+1])) {
+			i++
+			continue
+		}
 		start, end := i, i
 		for start > 0 && !isPathSeparator(path[start-1]) {
 			start--
@@ -88,14 +104,14 @@ func hasDotSegment(path string) bool {
 		if seg := trimSpaceBytes(path[start:end]); seg == "." || seg == ".." {
 			return true
 		}
-		next := strings.IndexByte(path[end:], '.')
-		if next < 0 {
-			return false
-		}
-		i = end + next
+		i = end
 	}
 	return false
 }
+
+// inDotSegment reports whether c may stand next to a dot of a dot segment:
+// another dot, white space, or the separator that ends the segment.
+func inDotSegment(c byte) bool { return c == '.' || isPathSeparator(c) || isSpaceByte(c) }
 
 func isPathSeparator(c byte) bool { return c == '/' || c == '\\' }
 

@@ -15,7 +15,7 @@ import (
 // Hijack and http.ResponseController (through Unwrap) reach it.
 type ResponseWriter struct {
 	http.ResponseWriter
-	decision    Decision
+	decoration  decoration
 	keep        bool
 	wroteHeader bool
 }
@@ -23,7 +23,7 @@ type ResponseWriter struct {
 // NewResponseWriter returns w decorated with d. keep keeps the store's
 // own CORS headers when no rule matched, instead of stripping them.
 func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWriter {
-	return &ResponseWriter{ResponseWriter: w, decision: d, keep: keep}
+	return &ResponseWriter{ResponseWriter: w, decoration: d.decoration, keep: keep}
 }
 
 // AcquireResponseWriter is NewResponseWriter from a pool: the writer must
@@ -32,15 +32,27 @@ func NewResponseWriter(w http.ResponseWriter, d Decision, keep bool) *ResponseWr
 // returns, which is what makes reusing it safe; it saves an allocation on
 // every actual request.
 func AcquireResponseWriter(w http.ResponseWriter, d *Decision, keep bool) *ResponseWriter {
+	cw := acquireWriter(w, keep)
+	cw.decoration = d.decoration
+	return cw
+}
+
+// acquireWriter takes a writer from the pool for w; its decoration is
+// left for the caller to set.
+func acquireWriter(w http.ResponseWriter, keep bool) *ResponseWriter {
 	cw := writerPool.Get().(*ResponseWriter)
-	cw.ResponseWriter, cw.decision, cw.keep = w, *d, keep
+	cw.ResponseWriter, cw.keep, cw.wroteHeader = w, keep, false
 	return cw
 }
 
 // Release gives a writer from AcquireResponseWriter back to the pool. It
-// must not be used afterwards.
+// must not be used afterwards. Only the response is dropped: the
+// decoration holds values of the policy (or the request's Origin line)
+// that the next Acquire overwrites, and a pooled writer lives at most two
+// garbage collections, so clearing them would only cost write barriers on
+// every request.
 func (w *ResponseWriter) Release() {
-	*w = ResponseWriter{} // keep no response or policy alive
+	w.ResponseWriter = nil
 	writerPool.Put(w)
 }
 
@@ -59,16 +71,29 @@ func (w *ResponseWriter) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader = true
-	w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+	w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// Write writes the body, after an implicit 200 status.
+// Write writes the body. Before the first bytes it decorates the headers
+// and leaves the implicit 200 status to the underlying writer, which every
+// http.ResponseWriter sends on a Write without WriteHeader.
 func (w *ResponseWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.Finish()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// WriteString is Write with the underlying writer's WriteString when it
+// has one (net/http's has): a store handler that writes strings through
+// io.WriteString then copies no string into a new byte slice, as it would
+// not without this wrapper.
+func (w *ResponseWriter) WriteString(s string) (int, error) {
+	if !w.wroteHeader {
+		w.Finish()
+	}
+	return io.WriteString(w.ResponseWriter, s)
 }
 
 // ReadFrom copies from r with the underlying writer's ReadFrom when it has
@@ -111,7 +136,7 @@ func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 func (w *ResponseWriter) Finish() {
 	if !w.wroteHeader {
 		w.wroteHeader = true
-		w.decision.Decorate(w.ResponseWriter.Header(), w.keep)
+		w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
 	}
 }
 
@@ -124,7 +149,8 @@ type writerOnly struct{ io.Writer }
 
 // Interface guards
 var (
-	_ http.Flusher  = (*ResponseWriter)(nil)
-	_ http.Hijacker = (*ResponseWriter)(nil)
-	_ io.ReaderFrom = (*ResponseWriter)(nil)
+	_ http.Flusher    = (*ResponseWriter)(nil)
+	_ http.Hijacker   = (*ResponseWriter)(nil)
+	_ io.ReaderFrom   = (*ResponseWriter)(nil)
+	_ io.StringWriter = (*ResponseWriter)(nil)
 )

@@ -94,7 +94,7 @@ func TestSharedValuesNotModified(t *testing.T) {
 	if varyValue[0] != varyValueFirstLine || len(varyValue) != 1 {
 		t.Errorf("shared Vary changed: %q", varyValue)
 	}
-	if got := p.byOrigin["https://a"].value; len(got) != 1 || got[0] != "https://a" {
+	if got := p.lookupOrigin("https://a").value; len(got) != 1 || got[0] != "https://a" {
 		t.Errorf("shared origin value changed: %q", got)
 	}
 	if got := p.rules[0].aceh; len(got) != 1 || got[0] != "ETag" {
@@ -159,6 +159,44 @@ func TestResponseWriterSemantics(t *testing.T) {
 				t.Errorf("Vary %q", got)
 			}
 		})
+	}
+}
+
+// stringWriter has WriteString, as net/http's response writer has.
+type stringWriter struct {
+	discardWriter
+	body []byte
+}
+
+func (w *stringWriter) Write(b []byte) (int, error) {
+	w.body = append(w.body[:0], b...)
+	return len(b), nil
+}
+
+func (w *stringWriter) WriteString(s string) (int, error) {
+	w.body = append(w.body[:0], s...)
+	return len(s), nil
+}
+
+// TestWriteStringReachesWriter checks that a store writing its body with
+// io.WriteString reaches the underlying writer's WriteString, decorated,
+// without copying the string into a new byte slice: the wrapper must not
+// cost an allocation the bare writer would not.
+func TestWriteStringReachesWriter(t *testing.T) {
+	p := mustPolicy(t, `[{"AllowedOrigins":["https://a"],"AllowedMethods":["GET"]}]`)
+	h := Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	}))
+	r := httptest.NewRequest("GET", "/b/k", nil)
+	r.Header.Set("Origin", "https://a")
+	w := &stringWriter{discardWriter: discardWriter{h: http.Header{}}}
+	serve := func() { clear(w.h); h.ServeHTTP(w, r) }
+	serve()
+	if string(w.body) != "hello" || w.h.Get(hdrAllowOrigin) != "https://a" {
+		t.Fatalf("body %q, headers %v", w.body, w.h)
+	}
+	if got := testing.AllocsPerRun(100, serve); got != 0 {
+		t.Errorf("%.0f allocations per request, want 0", got)
 	}
 }
 
@@ -276,4 +314,36 @@ func TestSplitURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHasDotSegmentEveryShortPath compares hasDotSegment, which skips
+// dots that no dot segment can hold, with the plain definition (split at
+// the separators, trim the white space MinIO trims, compare) on every
+// path of up to six bytes over the bytes that matter.
+func TestHasDotSegmentEveryShortPath(t *testing.T) {
+	plain := func(path string) bool {
+		for seg := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if seg = trimSpaceBytes(seg); seg == "." || seg == ".." {
+				return true
+			}
+		}
+		return false
+	}
+	alphabet := []byte{'.', '/', '\\', ' ', '\t', 0x85, 'a'}
+	buf := make([]byte, 0, 6)
+	var walk func()
+	walk = func() {
+		if got, want := hasDotSegment(string(buf)), plain(string(buf)); got != want {
+			t.Fatalf("hasDotSegment(%q) = %v, want %v", buf, got, want)
+		}
+		if len(buf) == cap(buf) {
+			return
+		}
+		for _, c := range alphabet {
+			buf = append(buf, c)
+			walk()
+			buf = buf[:len(buf)-1]
+		}
+	}
+	walk()
 }
