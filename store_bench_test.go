@@ -18,6 +18,7 @@ import (
 	"github.com/s3cors/caddy-s3cors/bench"
 	"github.com/s3cors/caddy-s3cors/internal/api"
 	"github.com/s3cors/caddy-s3cors/internal/store"
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -224,7 +225,7 @@ func BenchmarkAdminPut(b *testing.B) {
 			}
 			b.ReportAllocs()
 			i := 0
-			cpu := processCPU()
+			cpu := testenv.ProcessCPU()
 			for b.Loop() {
 				r := httptest.NewRequest(http.MethodPut, api.BucketsPath+fmt.Sprintf("/bucket-%05d", i%n), bytes.NewReader(bodies[i%len(bodies)]))
 				r.Header.Set("Content-Type", "application/json")
@@ -235,7 +236,7 @@ func BenchmarkAdminPut(b *testing.B) {
 				}
 				i++
 			}
-			if used := processCPU() - cpu; used > 0 {
+			if used := testenv.ProcessCPU() - cpu; used > 0 {
 				b.ReportMetric(float64(used)/float64(b.N), "cpu-ns/op")
 			}
 		})
