@@ -101,13 +101,14 @@ func statVersion(st *syscall.Stat_t) string {
 
 // createEmpty creates the empty file name (a journal entry) in one system
 // call: mknod of a regular file, which needs no privilege and leaves no
-// descriptor to close; where a sandbox refuses mknod, open and close. An
-// existing file is left as it is.
+// descriptor to close; where a sandbox or a file system refuses mknod
+// (EPERM, ENOSYS, EOPNOTSUPP, EINVAL on some FUSE and network file
+// systems), open and close. An existing file is left as it is.
 func createEmpty(name string) error {
 	_, err := retryEINTR(func() (int, error) {
 		return 0, syscall.Mknod(name, syscall.S_IFREG|0o600, 0)
 	})
-	if err == syscall.EPERM || err == syscall.ENOSYS {
+	if err == syscall.EPERM || err == syscall.ENOSYS || err == syscall.EOPNOTSUPP || err == syscall.EINVAL {
 		var fd int
 		if fd, err = retryEINTR(func() (int, error) {
 			return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
