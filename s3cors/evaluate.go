@@ -118,7 +118,7 @@ func (p *Policy) evaluateActual(d *Decision, r *http.Request) {
 // otherwise. It writes into dec, not into a whole Decision, so that Wrap
 // evaluates straight into its pooled response writer. A header present
 // without any line (set to nil by some handler) is absent, as it is on
-// the wire.
+// the wire. An oversized Access-Control-Request-Headers matches no rule.
 func (p *Policy) matchActual(dec *decoration, r *http.Request) Result {
 	originLines := r.Header["Origin"]
 	switch {
@@ -133,34 +133,8 @@ func (p *Policy) matchActual(dec *decoration, r *http.Request) Result {
 	if acrm := r.Header["Access-Control-Request-Method"]; len(acrm) > 0 {
 		method = methodBit(acrm[0])
 	}
-	if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
-		return p.matchActualHeaders(dec, originLines, method, acrh)
-	}
-	// The usual actual request, without the header list: straight to the
-	// rules.
-	rule, exactValue := p.firstMatch(originLines[0], method, nil)
-	if rule == nil {
-		*dec = decoration{}
-		return Denied
-	}
-	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
-	return Allowed
-}
-
-// matchActualHeaders is matchActual for a request that lists headers.
-func (p *Policy) matchActualHeaders(dec *decoration, originLines []string, method uint8, acrhLines []string) Result {
-	var req requestHeaders
-	req.parse(acrhLines)
-	rule, exactValue := p.firstMatch(originLines[0], method, &req)
-	if rule == nil {
-		*dec = decoration{}
-		return Denied
-	}
-	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
-	if req.present() {
-		dec.acah = req.allowHeaders()
-	}
-	return Allowed
+	result, _ := p.match(dec, originLines, method, r.Header["Access-Control-Request-Headers"])
+	return result
 }
 
 func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, object bool) {
@@ -204,12 +178,17 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, object bool) {
 		d.Error = s3err.New(http.StatusBadRequest, "BadRequest", "Invalid Access-Control-Request-Method: "+acrm)
 		return
 	}
-	if tooLarge := p.match(d, originLines, methodBit(acrm), r.Header["Access-Control-Request-Headers"]); tooLarge {
+	result, tooLarge := p.match(&d.decoration, originLines, methodBit(acrm), r.Header["Access-Control-Request-Headers"])
+	if tooLarge {
 		d.Result = BadRequest
 		d.Error = s3err.New(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
 			"Your request header section exceeds the maximum allowed size.",
 			Field{Name: "MaxSize", Value: strconv.Itoa(MaxRequestHeadersLength)})
 		return
+	}
+	d.Result = result
+	if d.rule != nil {
+		d.Rule = d.rule.index
 	}
 	if d.Result == Denied {
 		resourceType := s3err.ResourceBucket
@@ -221,37 +200,39 @@ func (p *Policy) evaluatePreflight(d *Decision, r *http.Request, object bool) {
 	}
 }
 
-// match finds the first matching rule and prepares the values that
-// depend on the request: the echoed origin and the allowed headers. It
-// reports an oversized Access-Control-Request-Headers, which matches
-// nothing. The header list is parsed only when the request has one, so the
+// match finds the first rule admitting the request's first Origin line
+// (not empty), method and Access-Control-Request-Headers, and sets every
+// field of dec: the rule, the echoed origin and the allowed headers when
+// one matched, nothing otherwise. Preflights and actual requests share
+// it. It reports an oversized header list, which matches nothing. The
+// list is parsed (in matchListed) only when the request has one, so the
 // common request without it pays nothing for it.
-func (p *Policy) match(d *Decision, originLines []string, method uint8, acrhLines []string) (tooLarge bool) {
+func (p *Policy) match(dec *decoration, originLines []string, method uint8, acrhLines []string) (result Result, tooLarge bool) {
 	if len(acrhLines) == 0 {
-		p.matchHeaders(d, originLines, method, nil)
-		return false
+		return p.matchHeaders(dec, originLines, method, nil), false
 	}
-	var req requestHeaders
-	req.parse(acrhLines)
-	p.matchHeaders(d, originLines, method, &req)
-	return req.tooLarge
+	return p.matchListed(dec, originLines, method, acrhLines)
 }
 
-// matchHeaders finds the first rule admitting the request's first Origin
-// line (not empty), method and headers.
-func (p *Policy) matchHeaders(d *Decision, originLines []string, method uint8, req *requestHeaders) {
+// matchListed is match for a request that lists headers.
+func (p *Policy) matchListed(dec *decoration, originLines []string, method uint8, acrhLines []string) (Result, bool) {
+	var req requestHeaders
+	req.parse(acrhLines)
+	return p.matchHeaders(dec, originLines, method, &req), req.tooLarge
+}
+
+// matchHeaders is match with the header list parsed (nil: none).
+func (p *Policy) matchHeaders(dec *decoration, originLines []string, method uint8, req *requestHeaders) Result {
 	rule, exactValue := p.firstMatch(originLines[0], method, req)
 	if rule == nil {
-		d.Result = Denied
-		return
+		*dec = decoration{}
+		return Denied
 	}
-	d.Result = Allowed
-	d.Rule = rule.index
-	d.rule = rule
-	d.acao = allowOrigin(rule, exactValue, originLines)
+	dec.rule, dec.acao, dec.acah = rule, allowOrigin(rule, exactValue, originLines), nil
 	if req.present() {
-		d.acah = req.allowHeaders()
+		dec.acah = req.allowHeaders()
 	}
+	return Allowed
 }
 
 // allowOrigin is the Access-Control-Allow-Origin value rule answers with:
