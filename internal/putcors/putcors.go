@@ -48,15 +48,16 @@ var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
 // checksumAlgorithms are the x-amz-checksum-* headers S3 verifies, with
 // the size of their digest.
 var checksumAlgorithms = []struct {
-	name string // lower case, as in the header and x-amz-sdk-checksum-algorithm
-	size int
-	new  func() hash.Hash
+	name   string // lower case, as in the header and x-amz-sdk-checksum-algorithm
+	header string // the header's canonical form, as http.Header keys it
+	size   int
+	new    func() hash.Hash
 }{
-	{"crc32", 4, func() hash.Hash { return crc32.NewIEEE() }},
-	{"crc32c", 4, func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
-	{"crc64nvme", 8, func() hash.Hash { return crc64.New(crc64NVME) }},
-	{"sha1", sha1.Size, sha1.New},
-	{"sha256", sha256.Size, sha256.New},
+	{"crc32", "X-Amz-Checksum-Crc32", 4, func() hash.Hash { return crc32.NewIEEE() }},
+	{"crc32c", "X-Amz-Checksum-Crc32c", 4, func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
+	{"crc64nvme", "X-Amz-Checksum-Crc64nvme", 8, func() hash.Hash { return crc64.New(crc64NVME) }},
+	{"sha1", "X-Amz-Checksum-Sha1", sha1.Size, sha1.New},
+	{"sha256", "X-Amz-Checksum-Sha256", sha256.Size, sha256.New},
 }
 
 // VerifyIntegrity checks a PutBucketCors body against its integrity
@@ -79,7 +80,7 @@ func VerifyIntegrity(h http.Header, body []byte) *s3err.Error {
 	}
 	found := 0
 	for _, alg := range checksumAlgorithms {
-		values, ok := h["X-Amz-Checksum-"+capitalize(alg.name)]
+		values, ok := h[alg.header]
 		if !ok {
 			continue
 		}
@@ -105,11 +106,6 @@ func VerifyIntegrity(h http.Header, body []byte) *s3err.Error {
 		return s3err.InvalidRequest(msgMissingDigest)
 	}
 	return nil
-}
-
-// capitalize turns "crc32c" into "Crc32c", the canonical header form.
-func capitalize(s string) string {
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // CheckExpectedOwner applies x-amz-expected-bucket-owner: a value that is
@@ -195,7 +191,7 @@ func hasIntegrityHeader(h http.Header) bool {
 		return true
 	}
 	for _, alg := range checksumAlgorithms {
-		if _, ok := h["X-Amz-Checksum-"+capitalize(alg.name)]; ok {
+		if _, ok := h[alg.header]; ok {
 			return true
 		}
 	}
