@@ -1,16 +1,21 @@
 package sigv4
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// TestSign checks that what Sign signs, the verifier accepts, and that it
-// is refused with the wrong secret: the probe of s3_api's store mode is a
-// request whose only flaw is its key.
+// TestSign checks that what Sign signs, the verifier accepts, that it is
+// refused with the wrong secret, and that the aws-sdk-go-v2 signer signs
+// the same request to the same Authorization: the probe of s3_api's store
+// mode is a request whose only flaw is its key.
 func TestSign(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	creds := Credentials{AccessKey: "PROBEKEY", SecretKey: "probe-secret"}
@@ -36,6 +41,20 @@ func TestSign(t *testing.T) {
 			}
 			if res.AccessKey != "PROBEKEY" || res.Region != "eu-west-3" {
 				t.Errorf("verified %s in %s", res.AccessKey, res.Region)
+			}
+			sdk, err := http.NewRequest(http.MethodGet, "http://"+tt.host+tt.target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sdk.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+			if err := v4.NewSigner().SignHTTP(context.Background(),
+				aws.Credentials{AccessKeyID: creds.AccessKey, SecretAccessKey: creds.SecretKey},
+				sdk, emptySHA256, "s3", "eu-west-3", at,
+				func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := r.Header.Get("Authorization"), sdk.Header.Get("Authorization"); got != want {
+				t.Errorf("Authorization\n got %s\nwant %s (the SDK's)", got, want)
 			}
 			if got := SigningRegion(r); got != "eu-west-3" {
 				t.Errorf("SigningRegion %q", got)
