@@ -26,40 +26,24 @@ func (s *Syncer) journalStale(now time.Time) bool {
 // listed or read, so a sync when nothing changed costs one journal read.
 // syncMu must be held.
 func (s *Syncer) syncJournal(ctx context.Context, began time.Time, start uint64) (bool, error) {
-	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+	fresh, named, err := s.unseenJournal(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store sync: read journal: %w", err)
 	}
-	fresh := make(map[string]time.Time)
-	var toRead []Entry
-	queued := make(map[string]struct{})
-	queue := func(bucket string) {
-		if _, ok := queued[bucket]; !ok {
-			queued[bucket] = struct{}{}
-			toRead = append(toRead, Entry{Bucket: bucket})
-		}
-	}
 	s.mu.Lock()
-	for _, name := range names {
-		if _, ok := s.seen[name]; ok {
-			continue
-		}
-		at, bucket, ok := parseJournalName(name)
-		if !ok {
-			continue
-		}
-		fresh[name] = at
-		queue(bucket)
-	}
 	for bucket := range s.reread {
-		queue(bucket)
+		named[bucket] = struct{}{}
 	}
 	s.syncs++
 	s.mu.Unlock()
+	toRead := make([]Entry, 0, len(named))
+	for bucket := range named {
+		toRead = append(toRead, Entry{Bucket: bucket})
+	}
 
 	var changes atomic.Int64
 	err = s.readAll(ctx, toRead, true, func(e Entry, r readResult) {
-		if s.apply(start, e, r, false, queued) {
+		if s.apply(start, e, r, false, named) {
 			changes.Add(1)
 		}
 	})
@@ -130,10 +114,22 @@ func (s *Syncer) appendJournal(ctx context.Context, bucket string, own bool) {
 // them, and the buckets they name. A failure only costs those reads: it is
 // logged at debug level and nil returned.
 func (s *Syncer) journalBefore(ctx context.Context) (fresh map[string]time.Time, named map[string]struct{}) {
-	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+	fresh, named, err := s.unseenJournal(ctx)
 	if err != nil {
 		s.Logger().Debug("bucket CORS change journal not read before a full sync", zap.Error(err))
 		return nil, nil
+	}
+	return fresh, named
+}
+
+// unseenJournal reads the journal from JournalLookback before the previous
+// sync, and returns the entries not seen yet (neither acted on nor the
+// node's own), with their time, and the buckets they name. syncMu must be
+// held.
+func (s *Syncer) unseenJournal(ctx context.Context) (fresh map[string]time.Time, named map[string]struct{}, err error) {
+	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+	if err != nil {
+		return nil, nil, err
 	}
 	fresh = make(map[string]time.Time)
 	named = make(map[string]struct{})
@@ -148,5 +144,5 @@ func (s *Syncer) journalBefore(ctx context.Context) (fresh map[string]time.Time,
 			named[bucket] = struct{}{}
 		}
 	}
-	return fresh, named
+	return fresh, named, nil
 }
