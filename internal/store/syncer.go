@@ -83,12 +83,13 @@ type SyncerOptions struct {
 // On a store with a Journal, a Sync reads the journal and only the keys
 // its new entries name (see syncJournal); with SyncerOptions.Notifications
 // on a Notifier, Loop runs such a Sync as soon as another node's entry is
-// announced, and at its interval otherwise. A full sync (at start, every
-// SetFullInterval, and when the journal may have lost entries) lists and
-// reads every key. On other stores, each Sync lists the store and reads only
-// the keys that are new or whose Version changed; keys gone from the list
-// are dropped. Lookups take no
-// lock (a sync.Map of immutable per-bucket states), and a change costs in
+// announced, and at its interval otherwise. A full sync (at start and every
+// SetFullInterval) lists and reads every key; when the journal may have
+// lost entries (see journalStale), a Sync lists the store as on other
+// stores. On other stores, each Sync lists the store and reads only the
+// keys that are new or whose Version changed; keys gone from the list are
+// dropped. Lookups take no lock (a sync.Map of immutable per-bucket
+// states), and a change costs in
 // proportion to what changed, whatever the number of buckets: a write
 // replaces one bucket's state.
 //
