@@ -304,24 +304,11 @@ func listDir(ctx context.Context, dir string, versions bool) ([]Entry, error) {
 	return entries, nil
 }
 
-// stat returns the Entry.Version of key and whether it is a terminal key
-// (not a "directory"). The version is the modification time in nanoseconds
-// and the size, and for the file system also the inode.
-//
-// Kernels stamp modification times from a coarse clock (a few milliseconds),
-// so two writes of the same size in quick succession can share time and
-// size. A key on the file system is replaced by renaming a new file over
-// it, so each write has a new inode, which tells them apart. The file system is
-// therefore stat'ed directly, in one call, rather than through
-// certmagic.Storage.Stat.
+// stat returns, for a storage module other than the file system (which
+// List, LoadVersion and PutVersion read directly), the Entry.Version of
+// key, its modification time in nanoseconds and its size, and whether it
+// is a terminal key (not a "directory").
 func (c *CaddyStorage) stat(ctx context.Context, key string) (version string, terminal bool, err error) {
-	if fsStorage, ok := c.storage.(*certmagic.FileStorage); ok {
-		fi, err := os.Stat(fsStorage.Filename(key))
-		if err != nil {
-			return "", false, err
-		}
-		return fileVersion(fi), !fi.IsDir(), nil
-	}
 	info, err := c.storage.Stat(ctx, key)
 	if err != nil {
 		return "", false, err
@@ -330,6 +317,13 @@ func (c *CaddyStorage) stat(ctx context.Context, key string) (version string, te
 }
 
 // fileVersion is the version of a file: modification time, size and inode.
+//
+// Kernels stamp modification times from a coarse clock (a few milliseconds),
+// so two writes of the same size in quick succession can share time and
+// size. A key on the file system is replaced by renaming a new file over
+// it, so each write has a new inode, which tells them apart; this is why
+// the file system is read directly rather than through
+// certmagic.Storage.Stat.
 func fileVersion(fi os.FileInfo) string {
 	v := formatVersion(fi.ModTime(), fi.Size())
 	if ino, ok := inode(fi); ok {

@@ -1,14 +1,13 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"context"
 
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )

@@ -10,12 +10,14 @@
 //   - ObjectStore, objects <prefix>/<bucket>.xml in a bucket of an
 //     S3-compatible store (MinIO) reached with minio-go.
 //
-// A Syncer lists a Store, re-reads only the keys whose Version changed,
-// parses them with s3cors.ParseStoredXML and publishes an immutable map of
-// configurations. Writes made through the Syncer are visible on the node
-// that made them at once and on the others at their next sync, which reads
-// a change journal (Journal) that every such write appends to, not every
-// key.
+// A Syncer reads a Store into the served configurations, a lock-free map of
+// immutable per-bucket states (a Config is parsed with
+// s3cors.ParseStoredXML and compiled on its first use), and keeps them
+// current. Writes made through the Syncer are visible on the node that made
+// them at once and on the others at their next sync, which reads a change
+// journal (Journal) that every such write appends to and the keys it
+// names, not every key. A Store without a Journal is listed at every sync,
+// and only the keys whose Version changed are read.
 //
 // Bucket names are validated by every Store method (s3cors.StorableBucketName) before
 // they become a key, so that a name such as "../../x" (which Go's router

@@ -83,12 +83,13 @@ type SyncerOptions struct {
 // On a store with a Journal, a Sync reads the journal and only the keys
 // its new entries name (see syncJournal); with SyncerOptions.Notifications
 // on a Notifier, Loop runs such a Sync as soon as another node's entry is
-// announced, and at its interval otherwise. A full sync (at start, every
-// SetFullInterval, and when the journal may have lost entries) lists and
-// reads every key. On other stores, each Sync lists the store and reads only
-// the keys that are new or whose Version changed; keys gone from the list
-// are dropped. Lookups take no
-// lock (a sync.Map of immutable per-bucket states), and a change costs in
+// announced, and at its interval otherwise. A full sync (at start and every
+// SetFullInterval) lists and reads every key; when the journal may have
+// lost entries (see journalStale), a Sync lists the store as on other
+// stores. On other stores, each Sync lists the store and reads only the
+// keys that are new or whose Version changed; keys gone from the list are
+// dropped. Lookups take no lock (a sync.Map of immutable per-bucket
+// states), and a change costs in
 // proportion to what changed, whatever the number of buckets: a write
 // replaces one bucket's state.
 //
@@ -140,9 +141,12 @@ type Syncer struct {
 	mu    sync.Mutex // serializes changes of keys, and guards the fields below
 	seq   uint64     // counter of the node's own writes, see keyState.noted
 	syncs int        // number of Syncs, for FullEvery
-	// failing holds the buckets whose latest read failed, so that a
-	// journal sync reads them again as a listing sync does.
-	failing map[string]struct{}
+	// reread holds the buckets that a journal sync reads whatever the
+	// journal says, as a listing sync would: those whose latest read
+	// failed, and those named by another node's journal entry that a sync
+	// acted on but left to a write this node made while it ran (which of
+	// the two writes the store kept is unknown, and the entry is seen).
+	reread map[string]struct{}
 	// seen holds the journal entries this node read or wrote that a
 	// journal read may list again (made after journalRead-JournalLookback),
 	// with their time, so that they are not acted on twice.
@@ -216,7 +220,7 @@ func NewSyncer(st Store, logger *zap.Logger, opts SyncerOptions) *Syncer {
 		opts.FullEvery = DefaultFullEvery
 	}
 	s := &Syncer{store: st, opts: opts, loaded: make(chan struct{}),
-		failing: make(map[string]struct{}), seen: make(map[string]time.Time),
+		reread: make(map[string]struct{}), seen: make(map[string]time.Time),
 		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 	s.journal, _ = st.(Journal)
 	s.SetFullInterval(0)
@@ -314,9 +318,9 @@ func (s *Syncer) setState(bucket string, prev, st *keyState) {
 		s.count.Add(-1)
 	}
 	if st != nil && st.failing != nil {
-		s.failing[bucket] = struct{}{}
+		s.reread[bucket] = struct{}{}
 	} else {
-		delete(s.failing, bucket)
+		delete(s.reread, bucket)
 	}
 	if before != after && s.opts.OnChange != nil {
 		s.opts.OnChange(bucket, after)
@@ -354,9 +358,12 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 		}
 	}
 
-	var journaled map[string]time.Time
+	var (
+		journaled map[string]time.Time
+		named     map[string]struct{}
+	)
 	if s.journal != nil {
-		journaled = s.journalBefore(ctx)
+		journaled, named = s.journalBefore(ctx)
 	}
 
 	list := s.store.List
@@ -382,6 +389,11 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 		switch {
 		case st != nil && st.noted > start:
 			// this node wrote it after the listing was taken
+			if _, ok := named[e.Bucket]; ok {
+				s.mu.Lock()
+				s.reread[e.Bucket] = struct{}{}
+				s.mu.Unlock()
+			}
 		case full || st == nil || e.Version == "" || st.version != versionHash(e.Version) || st.failing != nil || st.cfg == nil:
 			toRead = append(toRead, e)
 		}
@@ -389,7 +401,7 @@ func (s *Syncer) Sync(ctx context.Context) (bool, error) {
 
 	var changes atomic.Int64
 	err = s.readAll(ctx, toRead, !initial, func(e Entry, r readResult) {
-		if s.apply(start, e, r, initial) {
+		if s.apply(start, e, r, initial, named) {
 			changes.Add(1)
 		}
 	})
@@ -441,13 +453,18 @@ func (s *Syncer) isLoaded() bool {
 }
 
 // apply records what a Sync read for one listed key, and reports whether
-// the served configuration changed.
-func (s *Syncer) apply(start uint64, e Entry, r readResult, initial bool) bool {
+// the served configuration changed. named holds the buckets named by the
+// journal entries of other nodes that the Sync acts on.
+func (s *Syncer) apply(start uint64, e Entry, r readResult, initial bool, named map[string]struct{}) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state(e.Bucket)
 	if st != nil && st.noted > start {
-		return false // this node wrote it after the listing was taken
+		// this node wrote it after the listing was taken
+		if _, ok := named[e.Bucket]; ok {
+			s.reread[e.Bucket] = struct{}{}
+		}
+		return false
 	}
 	log := s.Logger()
 	if r.gone {

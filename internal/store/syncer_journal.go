@@ -22,44 +22,28 @@ func (s *Syncer) journalStale(now time.Time) bool {
 // syncJournal is a Sync between full ones on a store with a Journal: it
 // reads the journal from JournalLookback before the previous sync, and the
 // keys of the buckets named by entries it has not seen yet (not the
-// node's own), plus the buckets whose latest read failed. Nothing else is
+// node's own), plus the buckets in Syncer.reread. Nothing else is
 // listed or read, so a sync when nothing changed costs one journal read.
 // syncMu must be held.
 func (s *Syncer) syncJournal(ctx context.Context, began time.Time, start uint64) (bool, error) {
-	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+	fresh, named, err := s.unseenJournal(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store sync: read journal: %w", err)
 	}
-	fresh := make(map[string]time.Time)
-	var toRead []Entry
-	queued := make(map[string]struct{})
-	queue := func(bucket string) {
-		if _, ok := queued[bucket]; !ok {
-			queued[bucket] = struct{}{}
-			toRead = append(toRead, Entry{Bucket: bucket})
-		}
-	}
 	s.mu.Lock()
-	for _, name := range names {
-		if _, ok := s.seen[name]; ok {
-			continue
-		}
-		at, bucket, ok := parseJournalName(name)
-		if !ok {
-			continue
-		}
-		fresh[name] = at
-		queue(bucket)
-	}
-	for bucket := range s.failing {
-		queue(bucket)
+	for bucket := range s.reread {
+		named[bucket] = struct{}{}
 	}
 	s.syncs++
 	s.mu.Unlock()
+	toRead := make([]Entry, 0, len(named))
+	for bucket := range named {
+		toRead = append(toRead, Entry{Bucket: bucket})
+	}
 
 	var changes atomic.Int64
 	err = s.readAll(ctx, toRead, true, func(e Entry, r readResult) {
-		if s.apply(start, e, r, false) {
+		if s.apply(start, e, r, false, named) {
 			changes.Add(1)
 		}
 	})
@@ -125,20 +109,40 @@ func (s *Syncer) appendJournal(ctx context.Context, bucket string, own bool) {
 }
 
 // journalBefore reads the journal before a listing sync, so that the
-// entries it holds, whose writes the listing includes, are not acted on
-// again by the next journal sync. A failure only costs those reads: it is
+// entries it holds that were not seen yet, whose writes the listing
+// includes, are not acted on again by the next journal sync. It returns
+// them, and the buckets they name. A failure only costs those reads: it is
 // logged at debug level and nil returned.
-func (s *Syncer) journalBefore(ctx context.Context) map[string]time.Time {
-	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+func (s *Syncer) journalBefore(ctx context.Context) (fresh map[string]time.Time, named map[string]struct{}) {
+	fresh, named, err := s.unseenJournal(ctx)
 	if err != nil {
 		s.Logger().Debug("bucket CORS change journal not read before a full sync", zap.Error(err))
-		return nil
+		return nil, nil
 	}
-	seen := make(map[string]time.Time, len(names))
+	return fresh, named
+}
+
+// unseenJournal reads the journal from JournalLookback before the previous
+// sync, and returns the entries not seen yet (neither acted on nor the
+// node's own), with their time, and the buckets they name. syncMu must be
+// held.
+func (s *Syncer) unseenJournal(ctx context.Context) (fresh map[string]time.Time, named map[string]struct{}, err error) {
+	names, err := s.journal.ReadJournal(ctx, journalBound(s.journalRead.Add(-JournalLookback)))
+	if err != nil {
+		return nil, nil, err
+	}
+	fresh = make(map[string]time.Time)
+	named = make(map[string]struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, name := range names {
-		if at, _, ok := parseJournalName(name); ok {
-			seen[name] = at
+		if _, ok := s.seen[name]; ok {
+			continue
+		}
+		if at, bucket, ok := parseJournalName(name); ok {
+			fresh[name] = at
+			named[bucket] = struct{}{}
 		}
 	}
-	return seen
+	return fresh, named, nil
 }

@@ -315,3 +315,103 @@ func TestCaddyStorageJournal(t *testing.T) {
 	checkJournalPrune(t, newFileStore(t.TempDir()))
 	checkJournalPrune(t, NewCaddyStorage(newMemStorage()))
 }
+
+// gatedStore calls afterPut once a PutVersion landed and before it
+// returns, afterList after each List, and beforeLoad before each
+// LoadVersion, when they are set.
+type gatedStore struct {
+	fullStore
+	afterPut, afterList, beforeLoad func()
+}
+
+func (g *gatedStore) PutVersion(ctx context.Context, bucket string, xml []byte) (string, error) {
+	v, err := g.fullStore.PutVersion(ctx, bucket, xml)
+	if g.afterPut != nil {
+		g.afterPut()
+	}
+	return v, err
+}
+
+func (g *gatedStore) List(ctx context.Context) ([]Entry, error) {
+	entries, err := g.fullStore.List(ctx)
+	if g.afterList != nil {
+		g.afterList()
+	}
+	return entries, err
+}
+
+func (g *gatedStore) LoadVersion(ctx context.Context, bucket string) ([]byte, string, error) {
+	if g.beforeLoad != nil {
+		g.beforeLoad()
+	}
+	return g.fullStore.LoadVersion(ctx, bucket)
+}
+
+// TestSyncOwnWriteRacingAnother: node B's write lands, then node A's write
+// of the same bucket lands over it and A's journal entry is written, and a
+// sync of B that began before B's write returned reads the journal and
+// lists or reads the key. That sync leaves the bucket to B's write (what
+// it read may predate it), so the next journal sync must read the key
+// again: storage holds A's configuration. Before the fix the sync took
+// A's entry as dealt with, and B served its own configuration, overwritten
+// in storage, until its next full sync.
+func TestSyncOwnWriteRacingAnother(t *testing.T) {
+	tests := []struct {
+		name string
+		full bool // the racing sync is a full sync
+		// gate returns the hook of gatedStore during which B's write
+		// returns.
+		gate func(g *gatedStore) *func()
+	}{
+		{"journal sync, write returns before the read", false, func(g *gatedStore) *func() { return &g.beforeLoad }},
+		{"full sync, write returns after the listing", true, func(g *gatedStore) *func() { return &g.afterList }},
+		{"full sync, write returns before the read", true, func(g *gatedStore) *func() { return &g.beforeLoad }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			gated := &gatedStore{fullStore: newFileStore(dir)}
+			a := NewSyncer(newFileStore(dir), zap.NewNop(), SyncerOptions{})
+			b := NewSyncer(gated, zap.NewNop(), SyncerOptions{})
+			mustSync(t, b)
+
+			landed, release, written := make(chan struct{}), make(chan struct{}), make(chan error)
+			gated.afterPut = func() {
+				close(landed)
+				<-release
+			}
+			go func() { written <- b.Put(ctx, "photos", mustParse(t, testXML("https://b.example"))) }()
+			<-landed
+			gated.afterPut = nil
+			if err := a.Put(ctx, "photos", mustParse(t, testXML("https://a.example"))); err != nil {
+				t.Fatal(err)
+			}
+			hook := tt.gate(gated)
+			*hook = func() {
+				*hook = nil
+				close(release)
+				if err := <-written; err != nil {
+					t.Error(err)
+				}
+			}
+			if tt.full {
+				b.SetFullInterval(time.Nanosecond)
+			}
+			mustSync(t, b)
+			if *hook != nil {
+				t.Fatal("B's write did not return during the sync")
+			}
+			b.SetFullInterval(0) // the next sync is a journal sync
+
+			stored, err := gated.Load(ctx, "photos")
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, _ := mustSync(t, b)
+			if got, want := contents(snap)["photos"], canonical(t, stored); got != want {
+				t.Errorf("B serves %s, storage holds %s", got, want)
+			}
+		})
+	}
+}
