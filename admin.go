@@ -21,6 +21,10 @@ func init() {
 //	DELETE /s3_cors/buckets/<bucket>   204, also when none existed
 //	GET    /s3_cors/buckets            {"buckets": [...]}
 //	POST   /s3_cors/explain            the decision for a request, explained
+//	POST   /s3_cors/validate           S3's verdict on a PutBucketCors body, nothing stored
+//	GET    /s3_cors/sources            every configured bucket and where its configuration comes from
+//	GET    /s3_cors/sources/<bucket>   every configuration that applies to the bucket
+//	GET    /s3_cors/                   the operator page (see `caddy s3-cors page`)
 //
 // Every answer is S3's: its XML error documents and statuses. Caddy
 // creates this module anew on every config load and never cleans it up, so

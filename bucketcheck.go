@@ -2,6 +2,7 @@ package caddys3cors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -102,6 +103,17 @@ type createdAs struct {
 	cfg  *s3cors.Configuration
 }
 
+// check reports settings that cannot work: an endpoint without both keys
+// would ask the store anonymously, and never be answered. Provision and,
+// pointing at the block, the Caddyfile parser make it, before placeholders
+// are replaced.
+func (c *BucketCheckConfig) check() error {
+	if c.Endpoint != "" && (c.AccessKey == "" || c.SecretKey == "") {
+		return errors.New("endpoint needs access_key and secret_key")
+	}
+	return nil
+}
+
 // bucketCheckers holds the checkers with credentials, one per store and
 // key, shared by the handlers that use them and across config reloads.
 var bucketCheckers = caddy.NewUsagePool()
@@ -119,6 +131,9 @@ func (h *Handler) provisionBuckets(ctx caddy.Context) error {
 		cfg = *h.S3API.BucketCheck
 		if cfg.Disabled {
 			return nil
+		}
+		if err := cfg.check(); err != nil {
+			return fmt.Errorf("s3_api: bucket_check: %v", err)
 		}
 	case h.S3API != nil && h.app != nil && h.app.ObjectStore != nil:
 		o := h.app.ObjectStore

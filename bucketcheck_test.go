@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	miniogo "github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -185,6 +186,37 @@ func BenchmarkPreflightBucketCheck(b *testing.B) {
 			}
 			if w.h.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 				b.Fatalf("not allowed by the default: %v", w.h)
+			}
+		})
+	}
+}
+
+// TestBucketCheckNeedsKeys: a bucket_check endpoint without both keys is
+// refused in JSON as the Caddyfile parser refuses it, instead of a checker
+// asking the store anonymously; placeholders count as given.
+func TestBucketCheckNeedsKeys(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	for _, tc := range []struct {
+		name string
+		cfg  BucketCheckConfig
+		err  string
+	}{
+		{"no keys", BucketCheckConfig{Endpoint: "127.0.0.1:1"}, "s3_api: bucket_check: endpoint needs access_key and secret_key"},
+		{"no secret", BucketCheckConfig{Endpoint: "127.0.0.1:1", AccessKey: "k"}, "s3_api: bucket_check: endpoint needs access_key and secret_key"},
+		{"placeholders", BucketCheckConfig{Endpoint: "127.0.0.1:1", AccessKey: "{env.S3CORS_TEST_UNSET_K}", SecretKey: "{env.S3CORS_TEST_UNSET_S}"}, ""},
+		{"no endpoint", BucketCheckConfig{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			h := &Handler{S3API: &S3APIConfig{Authorize: authorizeStore, BucketCheck: &cfg}}
+			err := h.provisionBuckets(ctx)
+			t.Cleanup(func() { _ = h.cleanupBuckets() })
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("provisionBuckets = %v, want %q", err, tc.err)
+			}
+			if tc.err != "" && h.buckets != nil {
+				t.Error("a checker was made for refused settings")
 			}
 		})
 	}

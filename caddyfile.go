@@ -177,8 +177,8 @@ func unmarshalBucketCheck(d *caddyfile.Dispenser) (*BucketCheckConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Endpoint != "" && (cfg.AccessKey == "" || cfg.SecretKey == "") {
-		return nil, d.Errf("s3_cors: s3_api: bucket_check: endpoint needs access_key and secret_key")
+	if err := cfg.check(); err != nil {
+		return nil, d.Errf("s3_cors: s3_api: bucket_check: %v", err)
 	}
 	return cfg, nil
 }

@@ -1,6 +1,8 @@
 package caddys3cors
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -145,4 +147,56 @@ func headingAnchors(path string) (map[string]bool, error) {
 		anchors[anchor] = true
 	}
 	return anchors, nil
+}
+
+// TestDocsJSON decodes the examples of docs/json.md into the module's
+// types strictly, as Caddy does when it loads a config: a field renamed or
+// removed in the code must not live on in the reference.
+func TestDocsJSON(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("docs", "json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(string(text), -1)
+	if len(blocks) != 4 {
+		t.Fatalf("docs/json.md has %d JSON blocks, want 4: handler, s3_api forms, matcher, app", len(blocks))
+	}
+	strict := func(what, doc string, v any) {
+		t.Helper()
+		d := json.NewDecoder(strings.NewReader(doc))
+		d.DisallowUnknownFields()
+		if err := d.Decode(v); err != nil {
+			t.Errorf("docs/json.md, %s: %v\n%s", what, err, doc)
+		}
+	}
+
+	var handler map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(blocks[0][1]), &handler); err != nil {
+		t.Fatalf("docs/json.md, handler: %v", err)
+	}
+	if string(handler["handler"]) != `"s3_cors"` {
+		t.Errorf(`docs/json.md, handler: "handler" is %s, want "s3_cors"`, handler["handler"])
+	}
+	delete(handler, "handler") // the module name, which Caddy removes before decoding
+	doc, err := json.Marshal(handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict("handler", string(doc), new(Handler))
+
+	// The s3_api forms are members of a handler, one a line.
+	forms := regexp.MustCompile(`(?m)^"s3_api": `).Split(blocks[1][1], -1)
+	if len(forms) != 3 {
+		t.Errorf(`docs/json.md: %d "s3_api" forms, want 2`, len(forms)-1)
+	}
+	for i, form := range forms[1:] {
+		strict(fmt.Sprintf("s3_api form %d", i+1), `{"s3_api": `+form+`}`, new(Handler))
+	}
+
+	strict("matcher", blocks[2][1], new(map[string]MatchS3CORS))
+	strict("app", blocks[3][1], new(struct {
+		Apps struct {
+			S3CORS App `json:"s3_cors"`
+		} `json:"apps"`
+	}))
 }

@@ -151,7 +151,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// S3 has no CORS subresource on objects: `?cors` on an object of a
 	// valid bucket is the store's business, like any other object request.
 	// An invalid bucket name gets S3's InvalidBucketName from the module.
-	if h.s3api != nil && (!object || !s3cors.ValidBucketName(bucket)) && h.s3api.IsCORSRequest(r) {
+	// IsCORSRequest comes first: it settles a request without a query at
+	// once, where the name check would scan every object request's bucket.
+	if h.s3api != nil && h.s3api.IsCORSRequest(r) && (!object || !s3cors.ValidBucketName(bucket)) {
 		h.serveS3API(w, r, bucket, next)
 		return nil
 	}

@@ -3,7 +3,6 @@ package caddys3cors
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -380,10 +379,7 @@ func TestHandlerStoreDown(t *testing.T) {
 // that next put in the header map before failing are removed, and none of
 // the rule's are added.
 func TestHandlerNextError(t *testing.T) {
-	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
+	h := photosHandler(t, getRuleJSON)
 	failure := errors.New("store down")
 	for _, tc := range []struct {
 		name string
@@ -413,10 +409,7 @@ func TestHandlerNextError(t *testing.T) {
 }
 
 func TestHandlerNextWritesNothing(t *testing.T) {
-	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
+	h := photosHandler(t, getRuleJSON)
 	r := httptest.NewRequest("GET", "/photos/a", nil)
 	r.Header.Set("Origin", "https://x.example")
 	w := httptest.NewRecorder()

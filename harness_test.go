@@ -1,6 +1,7 @@
 package caddys3cors
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -119,6 +120,18 @@ func checkHeaders(t *testing.T, h http.Header, want map[string]string) {
 			t.Errorf("header %s = %q, want %q", name, got, v)
 		}
 	}
+}
+
+// photosHandler is a Handler, compiled, whose static bucket photos has the
+// configuration doc (aws cli JSON), as Provision would leave it without an
+// app.
+func photosHandler(t testing.TB, doc string) *Handler {
+	t.Helper()
+	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(doc)}}}
+	if err := h.compile(); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // noCORS is every CORS response header, all required absent.

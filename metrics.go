@@ -59,7 +59,7 @@ func newCollectors() *collectors {
 		configWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Subsystem: metricsSubsystem,
 			Name: "config_writes_total",
-			Help: "Bucket CORS configuration writes by operation (put, delete), source (admin, s3) and outcome (ok, error: storage failed).",
+			Help: "Bucket CORS configuration writes by operation (put, delete), source (admin, s3, bucket_deleted) and outcome (ok, error: storage failed).",
 		}, []string{"operation", "source", "outcome"}),
 		syncRuns: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Subsystem: metricsSubsystem,

@@ -1,7 +1,6 @@
 package caddys3cors
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -89,13 +88,10 @@ func TestReportOnly(t *testing.T) {
 // for each rule, which test failed and on which value.
 func TestDeniedPreflightDebugLog(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	h := &Handler{logger: zap.New(core)}
-	h.Source.Buckets = map[string]json.RawMessage{"photos": json.RawMessage(`{"CORSRules":[` +
-		`{"ID":"app","AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET"]},` +
-		`{"AllowedOrigins":["*"],"AllowedMethods":["PUT"],"AllowedHeaders":["content-type"]}]}`)}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
+	h := photosHandler(t, `{"CORSRules":[`+
+		`{"ID":"app","AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET"]},`+
+		`{"AllowedOrigins":["*"],"AllowedMethods":["PUT"],"AllowedHeaders":["content-type"]}]}`)
+	h.logger = zap.New(core)
 	r := httptest.NewRequest("OPTIONS", "/photos/cat.jpg", nil)
 	r.Header.Set("Origin", "https://evil.example")
 	r.Header.Set("Access-Control-Request-Method", "PUT")

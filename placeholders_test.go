@@ -2,7 +2,6 @@ package caddys3cors
 
 import (
 	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"testing"
 
@@ -15,10 +14,8 @@ import (
 // latest decision, whichever way the first one recorded its own.
 func TestPlaceholdersLatestWins(t *testing.T) {
 	handler := func(cfg string) *Handler {
-		h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(cfg)}}, logger: zap.NewNop()}
-		if err := h.compile(); err != nil {
-			t.Fatal(err)
-		}
+		h := photosHandler(t, cfg)
+		h.logger = zap.NewNop()
 		return h
 	}
 	allow := handler(`{"CORSRules":[{"ID":"any","AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`)
@@ -51,10 +48,7 @@ func TestPlaceholdersLatestWins(t *testing.T) {
 // TestPlaceholdersWithoutReplacer: outside Caddy's server (no replacer in
 // the context) the handler still works.
 func TestPlaceholdersWithoutReplacer(t *testing.T) {
-	h := &Handler{Source: Source{Buckets: map[string]json.RawMessage{"photos": json.RawMessage(getRuleJSON)}}}
-	if err := h.compile(); err != nil {
-		t.Fatal(err)
-	}
+	h := photosHandler(t, getRuleJSON)
 	r := httptest.NewRequest("OPTIONS", "/photos/a", nil)
 	r.Header.Set("Origin", "https://x.example")
 	r.Header.Set("Access-Control-Request-Method", "GET")

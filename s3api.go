@@ -108,14 +108,12 @@ const (
 func (c *S3APIConfig) provision(owner string, logger *zap.Logger, buckets api.BucketExistence) (*api.S3API, error) {
 	s := &api.S3API{
 		Owner:       owner,
+		Buckets:     buckets,
 		BodyTimeout: time.Duration(c.BodyTimeout),
 		LogError: func(r *http.Request, err error) {
 			logger.Error("s3_cors S3 API request failed", zap.String("method", r.Method),
 				zap.String("uri", r.RequestURI), zap.Error(err))
 		},
-	}
-	if buckets != nil {
-		s.Buckets = buckets
 	}
 	if err := c.check(); err != nil {
 		return nil, err

@@ -1,13 +1,11 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
-	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
 // Admin routes, all under AdminPrefix.
@@ -134,13 +132,8 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 	case http.MethodGet:
 		b.get(w, r.Header.Get("Accept"), "application/xml", "application/json")
 	case http.MethodPut:
-		if r.ContentLength > s3cors.MaxBodySize {
-			s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
-			return
-		}
-		body, err := putcors.ReadBody(r.Body)
-		if err != nil {
-			readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: put %s: %w", bucket, err))
+		body, ok := a.readBody(w, r, "put "+bucket)
+		if !ok {
 			return
 		}
 		cfg, err := putcors.Decode(r.Header, body, putcors.Options{Owner: owner})

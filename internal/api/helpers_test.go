@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -197,6 +198,19 @@ func checkIDs(t *testing.T, h http.Header) {
 	t.Helper()
 	if len(h.Get("X-Amz-Request-Id")) != 16 || h.Get("X-Amz-Id-2") == "" {
 		t.Errorf("request ids missing: x-amz-request-id %q, x-amz-id-2 %q", h.Get("X-Amz-Request-Id"), h.Get("X-Amz-Id-2"))
+	}
+}
+
+// decodeJSONAnswer checks that rec is a 200 JSON answer with S3's request
+// ids, and decodes its body into v.
+func decodeJSONAnswer(t *testing.T, rec *httptest.ResponseRecorder, v any) {
+	t.Helper()
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	checkIDs(t, rec.Header())
+	if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,9 +29,10 @@ type S3API struct {
 	// decoded from aws-chunked when needed, and returns it with the
 	// trailing headers (such as x-amz-checksum-crc32) of a chunked body.
 	// An authentication failure is an *s3err.Error (AccessDenied,
-	// SignatureDoesNotMatch, ...), answered as it is; any other error is
-	// a 500. Nil refuses every request with AccessDenied, unless Store
-	// is set.
+	// SignatureDoesNotMatch, ...), answered as it is; an error of reading
+	// the body (wrapped with %w) is 400 RequestTimeout for the read
+	// deadline, else 400 IncompleteBody; any other error is a 500. Nil
+	// refuses every request with AccessDenied, unless Store is set.
 	Verify func(r *http.Request, bucket string, bodyLimit int64) (body []byte, trailer http.Header, err error)
 	// Store, when set, makes the store authorize every request (the
 	// store mode): the request goes to the store given to ServeCORS and
@@ -160,15 +163,37 @@ func (s *S3API) authenticate(w http.ResponseWriter, r *http.Request, bucket stri
 		s3err.AccessDenied().WriteTo(w)
 		return nil, nil, false
 	}
+	read := &readRecorder{}
+	if r.Body != nil {
+		read.ReadCloser = r.Body
+		r.Body = read
+	}
 	body, trailer, err := s.Verify(r, bucket, s3cors.MaxBodySize)
 	if err != nil {
-		if isTimeout(err) {
-			s3err.RequestTimeout().WriteTo(w)
+		err = fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err)
+		if isTimeout(err) || read.err != nil && errors.Is(err, read.err) {
+			readError(w, r, s.LogError, err) // the client's doing, as on the other routes
 			return nil, nil, false
 		}
-		writeError(w, r, s.LogError, fmt.Errorf("s3_cors s3 api: verify %s %s?cors: %w", r.Method, bucket, err))
+		writeError(w, r, s.LogError, err)
 		return nil, nil, false
 	}
 	lift() // the body was read to its end
 	return body, trailer, true
+}
+
+// readRecorder keeps the error reading a request body failed with, so that
+// a Verify error caused by it is answered as a failed read (400
+// IncompleteBody or RequestTimeout), not as the server's failure.
+type readRecorder struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *readRecorder) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.err = err
+	}
+	return n, err
 }

@@ -272,3 +272,23 @@ func TestNegotiate(t *testing.T) {
 		}
 	}
 }
+
+// TestS3APIBodyReadError: a body the verifier cannot read to its end (the
+// client went away) is the client's doing, answered 400 IncompleteBody as
+// on the admin API and in the store mode, not 500; the error is logged and
+// nothing changes.
+func TestS3APIBodyReadError(t *testing.T) {
+	m := newMem(t, map[string]string{"photos": photosJSON})
+	logs := &errLog{}
+	s := &S3API{Verify: (&fakeVerifier{}).verify, LogError: logs.log}
+	req := httptest.NewRequest("PUT", "/photos?cors", &failingReader{})
+	rec := httptest.NewRecorder()
+	s.ServeCORS(rec, req, "photos", m, nil)
+	checkError(t, rec, 400, "IncompleteBody", nil)
+	if errs := logs.all(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "connection reset") {
+		t.Errorf("logged %v", errs)
+	}
+	if cfg, _ := m.Configuration("photos"); !cfg.Equal(mustConfig(t, photosJSON)) {
+		t.Error("the configuration changed")
+	}
+}

@@ -46,14 +46,8 @@ func TestAdminSourceList(t *testing.T) {
 	a, _ := newStaticAdmin(t)
 	rec := httptest.NewRecorder()
 	a.ServeHTTP(rec, newRequest("GET", "/s3_cors/sources", ""))
-	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
-		t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
-	}
-	checkIDs(t, rec.Header())
 	var got SourceList
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
+	decodeJSONAnswer(t, rec, &got)
 	want := []BucketSource{
 		{Bucket: hostileName, Source: SourceStatic, Rules: 1},
 		{Bucket: "assets", Source: SourceStatic, Rules: 1},

@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -346,12 +348,9 @@ func probeRequest(r *http.Request, at time.Time) *http.Request {
 
 // randomHex returns 2n random upper-case hex digits.
 func randomHex(n int) string {
-	id, _ := s3err.NewRequestIDs() // 16 random hex digits
-	for len(id) < 2*n {
-		more, _ := s3err.NewRequestIDs()
-		id += more
-	}
-	return id[:2*n]
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 // recorder keeps the store's answer to a request the module made on the

@@ -71,20 +71,29 @@ func (a *Admin) serveValidate(w http.ResponseWriter, r *http.Request) {
 }
 
 // readPost begins a POST route that reads a body of at most
-// s3cors.MaxBodySize: 405 for another method, S3's 400 for a body too
-// large or cut off. It returns false when it answered.
+// s3cors.MaxBodySize: 405 for another method, then readBody. It returns
+// false when it answered.
 func (a *Admin) readPost(w http.ResponseWriter, r *http.Request, route string) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, "SERVICE", http.MethodPost)
 		return nil, false
 	}
+	return a.readBody(w, r, route)
+}
+
+// readBody reads a request body of at most s3cors.MaxBodySize, for the
+// admin routes that take one: S3's 400 MaxMessageLengthExceeded at once
+// when Content-Length says it is too large, else readError's answer for a
+// body too large or cut off. what names the route in errors. It returns
+// false when it answered.
+func (a *Admin) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
 	if r.ContentLength > s3cors.MaxBodySize {
 		s3err.TooLarge(s3cors.MaxBodySize).WriteTo(w)
 		return nil, false
 	}
 	body, err := putcors.ReadBody(r.Body)
 	if err != nil {
-		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: %s: %w", route, err))
+		readError(w, r, a.LogError, fmt.Errorf("s3_cors admin: %s: %w", what, err))
 		return nil, false
 	}
 	return body, true

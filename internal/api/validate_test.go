@@ -66,14 +66,8 @@ func TestAdminValidate(t *testing.T) {
 			m := newMem(t, nil)
 			rec := httptest.NewRecorder()
 			newAdmin(m, nil).ServeHTTP(rec, newRequest("POST", "/s3_cors/validate", tt.body, tt.header...))
-			if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
-				t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
-			}
-			checkIDs(t, rec.Header())
 			var got Validation
-			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-				t.Fatal(err)
-			}
+			decodeJSONAnswer(t, rec, &got)
 			if m.callCount() != 0 {
 				t.Errorf("validate touched the configurations %d times", m.callCount())
 			}
