@@ -438,7 +438,7 @@ http://127.0.0.1:{{PORT0}} {
 		t.Errorf("served after the restart: %d Max-Age %q, want %d", res.StatusCode, ma, got)
 	}
 	// No temporary file of the interrupted write is taken for a bucket.
-	res, b, err := sendWith(http.DefaultClient, mustRequest(t, "GET", "http://"+c.Admin+"/s3_cors/buckets"))
+	res, b, err := sendWith(http.DefaultClient, newRequest(t, http.MethodGet, "http://"+c.Admin+"/s3_cors/buckets", ""))
 	if err != nil || res.StatusCode != 200 || !bytes.Equal(bytes.TrimSpace(b), []byte(`{"buckets":["photos"]}`)) {
 		t.Errorf("bucket list after the restart: %v %s", err, b)
 	}
