@@ -4,7 +4,7 @@
 # or later is required); the npm packages of e2e/browser
 # (playwright-core for driving Chromium, esbuild, Uppy and the AWS SDK for
 # JavaScript v3 for the upload pages and the node client); the aws cli,
-# s3cmd and boto3 (Debian's packages); MinIO and MinIO's client mc at pinned
+# s3cmd, boto3 and chattr (Debian's packages); MinIO and MinIO's client mc at pinned
 # versions. Each step is skipped when its tool is already there, so a second
 # run costs seconds. Times on the 2-core development machine, under load:
 # npm ci 18 s, s3cmd 23 s (apt-get update included), python3-boto3 26 s,
@@ -39,6 +39,12 @@ fi
 if ! command -v s3cmd >/dev/null 2>&1; then
   echo "== installing s3cmd"
   apt_install s3cmd
+fi
+
+# chattr, with which a test run as root makes a directory read-only.
+if ! command -v chattr >/dev/null 2>&1; then
+  echo "== installing chattr (e2fsprogs)"
+  apt_install e2fsprogs
 fi
 
 # boto3 for the python that runs it: python3 on PATH, or Debian's.
