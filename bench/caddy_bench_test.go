@@ -164,14 +164,12 @@ func freePort(tb testing.TB) int {
 }
 
 // load runs cfg with caddy.Load until stop is called, and returns the
-// servers of the HTTP app by name and how long the load took.
-func load(tb testing.TB, cfg []byte) (map[string]*caddyhttp.Server, time.Duration, func()) {
+// servers of the HTTP app by name.
+func load(tb testing.TB, cfg []byte) (map[string]*caddyhttp.Server, func()) {
 	tb.Helper()
-	start := time.Now()
 	if err := caddy.Load(cfg, true); err != nil {
 		tb.Fatalf("load: %v", err)
 	}
-	took := time.Since(start)
 	stopped := false
 	stop := func() {
 		if !stopped {
@@ -186,7 +184,7 @@ func load(tb testing.TB, cfg []byte) (map[string]*caddyhttp.Server, time.Duratio
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return app.(*caddyhttp.App).Servers, took, stop
+	return app.(*caddyhttp.App).Servers, stop
 }
 
 // request is a request to bucket's object a.jpg from origin; kv are more
@@ -312,7 +310,7 @@ func BenchmarkCaddy(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, bucket+".xml"), cfg.XML(), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	servers, _, _ := load(b, caddyConfig(b, storage, map[string][]string{
+	servers, _ := load(b, caddyConfig(b, storage, map[string][]string{
 		"s3_cors":          {s3CORS, staticBody},
 		"s3_cors_app":      {bareS3CORS, staticBody},
 		"plain":            {staticBody},
@@ -397,7 +395,7 @@ func BenchmarkScale(b *testing.B) {
 		for b.Loop() {
 			before := heapInUse()
 			start := time.Now()
-			servers, _, stop := load(b, caddyConfig(b, storage, routes))
+			servers, stop := load(b, caddyConfig(b, storage, routes))
 			for {
 				_, status, _ := serve(servers["s3_cors"], request("OPTIONS", bkt, org, "Access-Control-Request-Method", "GET"))
 				if status == http.StatusOK {
@@ -408,8 +406,7 @@ func BenchmarkScale(b *testing.B) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			d := time.Since(start)
-			took += d
+			took += time.Since(start)
 			heap += int64(heapInUse()) - int64(before)
 			stop()
 		}
@@ -418,7 +415,7 @@ func BenchmarkScale(b *testing.B) {
 	})
 
 	start = time.Now()
-	servers, _, _ := load(b, caddyConfig(b, storage, routes))
+	servers, _ := load(b, caddyConfig(b, storage, routes))
 	for {
 		if _, status, _ := serve(servers["s3_cors"], request("OPTIONS", bkt, org, "Access-Control-Request-Method", "GET")); status == http.StatusOK {
 			break
@@ -527,7 +524,7 @@ func BenchmarkCaddyProxy(b *testing.B) {
 		n    int
 	}{{"1KiB", 1 << 10}, {"1MiB", 1 << 20}} {
 		proxy := `{"handler":"reverse_proxy","upstreams":[{"dial":"` + upstream(b, size.n) + `"}]}`
-		servers, _, stop := load(b, caddyConfig(b, b.TempDir(), map[string][]string{
+		servers, stop := load(b, caddyConfig(b, b.TempDir(), map[string][]string{
 			"s3_cors": {s3CORS, proxy},
 			"proxy":   {proxy},
 		}))

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,11 +181,7 @@ func awsEnv(accessKey, secretKey string) []string {
 // file:// argument.
 func (a *awsCLI) file(t *testing.T, name, content string) string {
 	t.Helper()
-	p := filepath.Join(a.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return "file://" + p
+	return "file://" + writeFile(t, a.dir, name, content)
 }
 
 // run runs `aws s3api <args> --endpoint-url <endpoint>` and returns stdout,

@@ -12,6 +12,7 @@ import (
 	// The modules the examples use: the standard ones and this one, as in
 	// cmd/caddy.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
 	_ "github.com/s3cors/caddy-s3cors"
 
 	"github.com/s3cors/caddy-s3cors/internal/testenv"

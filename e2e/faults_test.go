@@ -438,7 +438,7 @@ http://127.0.0.1:{{PORT0}} {
 		t.Errorf("served after the restart: %d Max-Age %q, want %d", res.StatusCode, ma, got)
 	}
 	// No temporary file of the interrupted write is taken for a bucket.
-	res, b, err := sendWith(http.DefaultClient, mustRequest(t, "GET", "http://"+c.Admin+"/s3_cors/buckets"))
+	res, b, err := sendWith(http.DefaultClient, newRequest(t, http.MethodGet, "http://"+c.Admin+"/s3_cors/buckets", ""))
 	if err != nil || res.StatusCode != 200 || !bytes.Equal(bytes.TrimSpace(b), []byte(`{"buckets":["photos"]}`)) {
 		t.Errorf("bucket list after the restart: %v %s", err, b)
 	}
@@ -616,8 +616,10 @@ func TestStorageBucketCreatedAfterOutage(t *testing.T) {
 
 // lockDir makes dir refuse new entries, renames and removals, and returns
 // what undoes it. Without root, a mode of 0500 does it; root ignores
-// modes, so then the immutable attribute does (chattr +i), and the test is
-// skipped where the file system or the tools do not support it.
+// modes, so then the immutable attribute does (chattr +i): a missing
+// chattr ends the test as testenv.Require does (a failure in CI), and the
+// test is skipped where the file system or the process's capabilities
+// refuse the attribute.
 func lockDir(t *testing.T, dir string) (unlock func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -632,7 +634,7 @@ func lockDir(t *testing.T, dir string) (unlock func()) {
 	}
 	chattr, err := exec.LookPath("chattr")
 	if err != nil {
-		t.Skipf("skipping: running as root and chattr not found (%v): no way to make a directory read-only", err)
+		testenv.Require(t, fmt.Errorf("running as root, chattr (e2fsprogs) must make a directory read-only: %v", err))
 	}
 	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
 		t.Skipf("skipping: running as root and chattr +i fails here: %v %s", err, out)

@@ -517,16 +517,6 @@ func freeAddr(t testing.TB) string {
 	return addr
 }
 
-// mustRequest builds a request without a body.
-func mustRequest(t testing.TB, method, url string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
 // storedConfig reads the configuration object of bucket from MinIO.
 func storedConfig(t *testing.T, m *testenv.MinIO, bucket string) *s3cors.Configuration {
 	t.Helper()

@@ -607,22 +607,8 @@ func TestHostileCredentials(t *testing.T) {
 	site := c.URL(0)
 	bogus := "AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260314/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)
 	presigned := func(t *testing.T) *http.Request {
-		req, err := http.NewRequest("PUT", site+"/creds?cors", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := req.URL.Query()
-		q.Set("X-Amz-Expires", "300")
-		req.URL.RawQuery = q.Encode()
-		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
-			req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := http.NewRequest("PUT", u, strings.NewReader(cfgA))
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := presignCORS(t, http.MethodPut, site, "creds", accessKey, secretKey, time.Now(), 5*time.Minute)
+		out := newRequest(t, http.MethodPut, u, cfgA)
 		sum := md5.Sum([]byte(cfgA))
 		out.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
 		return out

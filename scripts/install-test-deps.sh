@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian's
-# Chromium (never a downloaded browser); the npm packages of e2e/browser
+# Chromium (never a downloaded browser); node and npm when missing (node 20
+# or later is required); the npm packages of e2e/browser
 # (playwright-core for driving Chromium, esbuild, Uppy and the AWS SDK for
 # JavaScript v3 for the upload pages and the node client); the aws cli,
-# s3cmd and boto3 (Debian's packages); MinIO and MinIO's client mc at pinned
+# s3cmd, boto3 and chattr (Debian's packages); MinIO and MinIO's client mc at pinned
 # versions. Each step is skipped when its tool is already there, so a second
 # run costs seconds. Times on the 2-core development machine, under load:
 # npm ci 18 s, s3cmd 23 s (apt-get update included), python3-boto3 26 s,
@@ -40,6 +41,12 @@ if ! command -v s3cmd >/dev/null 2>&1; then
   apt_install s3cmd
 fi
 
+# chattr, with which a test run as root makes a directory read-only.
+if ! command -v chattr >/dev/null 2>&1; then
+  echo "== installing chattr (e2fsprogs)"
+  apt_install e2fsprogs
+fi
+
 # boto3 for the python that runs it: python3 on PATH, or Debian's.
 boto3_ok=
 for py in python3 /usr/bin/python3; do
@@ -51,6 +58,19 @@ done
 if [ -z "$boto3_ok" ]; then
   echo "== installing boto3 (python3-boto3)"
   apt_install python3-boto3
+fi
+
+# node 20 or later and npm, for e2e/browser (playwright-core and the AWS
+# SDK for JavaScript v3 require node 20). Debian 13's nodejs is 20; Debian
+# 12's is 18, too old: there, install a newer node before this script.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "== installing Debian's nodejs and npm"
+  apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "install-test-deps: node $(node --version) is too old: e2e/browser needs node 20 or later" >&2
+  exit 1
 fi
 
 # npm ci again whenever the lockfile is newer than what node_modules holds.
