@@ -88,7 +88,7 @@ func TestReloadDuringWrites(t *testing.T) {
 		if loadTime > 0 {
 			stopAfter = time.Duration(rand.Int64N(int64(loadTime)))
 		}
-		timer := time.AfterFunc(stopAfter, func() { close(stop) })
+		time.AfterFunc(stopAfter, func() { close(stop) })
 		nctx, ncancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 		next := &App{StorageRaw: storage}
 		began := time.Now()
@@ -100,7 +100,6 @@ func TestReloadDuringWrites(t *testing.T) {
 			loadTime = time.Since(began)
 		}
 		wg.Wait()
-		_ = timer
 		if err != nil {
 			ncancel()
 			t.Fatal(err)

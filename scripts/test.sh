@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 if [ -x scripts/install-test-deps.sh ]; then
   scripts/install-test-deps.sh
 fi
+# The tests run the pinned MinIO just installed, not another minio on PATH.
+if [ -z "${MINIO_BIN:-}" ] && [ -x .cache/bin/minio ]; then
+  export MINIO_BIN="$PWD/.cache/bin/minio"
+fi
 
 echo "== go build ./cmd/caddy (one binary shared by every end-to-end test)"
 bin_dir=$(mktemp -d)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
+
 	"github.com/s3cors/caddy-s3cors/internal/putcors"
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
 	"github.com/s3cors/caddy-s3cors/s3cors"
@@ -91,13 +93,7 @@ func (s *cliServer) last(t *testing.T) cliRecord {
 // signatures: put-bucket-cors, get-bucket-cors, delete-bucket-cors, and a
 // request signed with a wrong secret.
 func TestAWSCLI(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("aws cli not found: %v", err)
-		}
-		t.Skip("aws cli not on PATH")
-	}
+	awsPath := testenv.RequireAWSCLI(t) // a failure in CI, whatever CI's value
 	srv := &cliServer{v: newTestVerifier(t, Options{Region: testRegion, Now: time.Now})}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
