@@ -118,15 +118,6 @@ func TestHandlerAllocations(t *testing.T) {
 	}
 }
 
-// freshWriter is a response writer as net/http's server makes one per
-// request: a header map of its own, and WriteString.
-type freshWriter struct{ h http.Header }
-
-func (w *freshWriter) Header() http.Header               { return w.h }
-func (w *freshWriter) Write(b []byte) (int, error)       { return len(b), nil }
-func (w *freshWriter) WriteString(s string) (int, error) { return len(s), nil }
-func (w *freshWriter) WriteHeader(int)                   {}
-
 // BenchmarkHandlerFresh times the Caddy handler and the engine's Wrap on
 // requests as a Caddy server hands them over: a fresh request header map,
 // response writer and replacer (with the HTTP placeholders) each, so that
@@ -149,7 +140,7 @@ func BenchmarkHandlerFresh(b *testing.B) {
 				req := r.WithContext(ctx)
 				caddyhttp.NewTestReplacer(req)
 				req.Header = header.Clone()
-				serve(&freshWriter{h: make(http.Header)}, req)
+				serve(testenv.NewFreshWriter(), req)
 			}
 			if cpu != 0 {
 				b.ReportMetric(float64(testenv.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
@@ -169,7 +160,7 @@ func BenchmarkHandlerFresh(b *testing.B) {
 				req := r.WithContext(ctx)
 				caddyhttp.NewTestReplacer(req)
 				req.Header = header.Clone()
-				return &freshWriter{h: make(http.Header)}, req
+				return testenv.NewFreshWriter(), req
 			}
 			testenv.PairedRatio(b, 256,
 				func() { w, req := request(); _ = h.ServeHTTP(w, req, next) },

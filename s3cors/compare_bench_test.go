@@ -47,34 +47,6 @@ var (
 	compareActual = http.Header{"Origin": {compareOrigin}}
 )
 
-// freshWriter is a response writer as net/http's server makes one per
-// request: a header map of its own, and WriteString as net/http's has, so
-// a store writing a string allocates no byte slice unless a middleware's
-// wrapper hides that method.
-type freshWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *freshWriter) Header() http.Header { return w.h }
-func (w *freshWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (w *freshWriter) WriteString(s string) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return len(s), nil
-}
-func (w *freshWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-
 // store stands in for the object store: it answers the actual request
 // with a small body.
 var store = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -87,23 +59,23 @@ var store = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 // the headers a browser needs.
 func serveFresh(b *testing.B, h http.Handler, method string, header http.Header, wantStatus int) {
 	r := httptest.NewRequest(method, "/photos/cat.jpg", nil)
-	var w *freshWriter
+	var w *testenv.FreshWriter
 	b.ReportAllocs()
 	cpu := testenv.ProcessCPU()
 	for b.Loop() {
 		r.Header = header.Clone()
-		w = &freshWriter{h: make(http.Header)}
+		w = testenv.NewFreshWriter()
 		h.ServeHTTP(w, r)
 	}
 	if cpu != 0 {
 		b.ReportMetric(float64(testenv.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
-	if w.status != wantStatus || w.h.Get("Access-Control-Allow-Origin") != compareOrigin ||
-		w.h.Get("Access-Control-Allow-Credentials") != "true" {
-		b.Fatalf("status %d, headers %v", w.status, w.h)
+	if w.Status != wantStatus || w.Header().Get("Access-Control-Allow-Origin") != compareOrigin ||
+		w.Header().Get("Access-Control-Allow-Credentials") != "true" {
+		b.Fatalf("status %d, headers %v", w.Status, w.Header())
 	}
-	if method == http.MethodOptions && w.h.Get("Access-Control-Allow-Headers") == "" {
-		b.Fatalf("no Access-Control-Allow-Headers: %v", w.h)
+	if method == http.MethodOptions && w.Header().Get("Access-Control-Allow-Headers") == "" {
+		b.Fatalf("no Access-Control-Allow-Headers: %v", w.Header())
 	}
 }
 
@@ -285,7 +257,7 @@ func pairedRatio(b *testing.B, x, y http.Handler, method string, header http.Hea
 	serve := func(h http.Handler) func() {
 		return func() {
 			r.Header = header.Clone()
-			h.ServeHTTP(&freshWriter{h: make(http.Header)}, r)
+			h.ServeHTTP(testenv.NewFreshWriter(), r)
 		}
 	}
 	testenv.PairedRatio(b, 256, serve(x), serve(y))
@@ -301,7 +273,7 @@ func TestCompareAllocations(t *testing.T) {
 		r := httptest.NewRequest(method, "/photos/cat.jpg", nil)
 		return testing.AllocsPerRun(200, func() {
 			r.Header = header.Clone()
-			h.ServeHTTP(&freshWriter{h: make(http.Header)}, r)
+			h.ServeHTTP(testenv.NewFreshWriter(), r)
 		})
 	}
 	floor := allocs(compareFloor(), http.MethodOptions, comparePreflight)
