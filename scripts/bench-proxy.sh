@@ -20,9 +20,13 @@
 #   floor        plain2 vs plain, GET /photos/1k.bin
 #
 # For each pair it prints requests/s, p50 and p99 latency (wrk --latency)
-# of both, and ratio = rps(base) / rps(front): the front's cost per request
-# relative to the base's (1.00 = same, above 1 = slower). Then the median of
-# each over the rounds.
+# and the front process's CPU time per request (µs, from /proc: user +
+# system time over the run divided by the requests wrk completed) of both,
+# then ratio = rps(base) / rps(front) and cpu = CPU a request of the front
+# over the base's: each site's cost per request relative to the other's
+# (1.00 = same, above 1 = dearer). The CPU ratio is the steadier one on a
+# shared machine: time other processes take from the front's core falls
+# out of it. Then the median of each over the rounds.
 #
 # CPUs (taskset): the front Caddy runs on FRONT_CPUS, wrk and the upstream
 # on WRK_CPUS and UP_CPUS; on a 2-core machine the front gets core 0 to
@@ -207,13 +211,22 @@ wrk.method = "OPTIONS"
 wrk.headers["Access-Control-Request-Method"] = "GET"
 EOF
 
-# measure PORT PATH LUA DURATION: prints "rps p50_ms p99_ms".
+# front_cpu_ticks: the front Caddy's user + system time so far, in clock
+# ticks (fields 14 and 15 of /proc/PID/stat; the command name, field 2,
+# holds no space here).
+front_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$front_pid/stat"; }
+ticks_per_sec=$(getconf CLK_TCK)
+
+# measure PORT PATH LUA DURATION: prints "rps p50_ms p99_ms cpu_us", cpu_us
+# being the front's CPU time a request.
 measure() {
-	local port=$1 path=$2 lua=$3 dur=$4 args=()
+	local port=$1 path=$2 lua=$3 dur=$4 args=() cpu0 cpu1
 	[ -n "$lua" ] && args=(-s "$lua")
+	cpu0=$(front_cpu_ticks)
 	pin "$WRK_CPUS" wrk -t"$THREADS" -c"$CONNS" -d"$dur" --latency "${args[@]}" \
 		-H "Origin: $origin" "http://127.0.0.1:$port$path" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; exit 1; }
-	awk '
+	cpu1=$(front_cpu_ticks)
+	awk -v ticks="$((cpu1 - cpu0))" -v hz="$ticks_per_sec" '
 		function ms(v) {
 			if (v ~ /us$/) return substr(v, 1, length(v)-2) / 1000
 			if (v ~ /ms$/) return substr(v, 1, length(v)-2) + 0
@@ -223,10 +236,12 @@ measure() {
 		/^ +50%/ { p50 = ms($2) }
 		/^ +99%/ { p99 = ms($2) }
 		/^Requests\/sec:/ { rps = $2 }
+		/ requests in / { n = $1 }
 		/Non-2xx/ { bad = $NF }
 		END {
 			if (bad != "") { print "bench-proxy: non-2xx answers: " bad > "/dev/stderr"; exit 1 }
-			printf "%.1f %.3f %.3f\n", rps, p50, p99
+			if (n == 0) { print "bench-proxy: wrk completed no request" > "/dev/stderr"; exit 1 }
+			printf "%.1f %.3f %.3f %.2f\n", rps, p50, p99, ticks / hz * 1e6 / n
 		}' "$work/wrk.out"
 }
 
@@ -249,7 +264,7 @@ done
 echo "# $(date -u +%FT%TZ) rounds=$ROUNDS duration=$DURATION conns=$CONNS threads=$THREADS front_cpus=${FRONT_CPUS:-any} wrk_cpus=${WRK_CPUS:-any} up_cpus=${UP_CPUS:-any} nproc=$(nproc) go=$(go env GOVERSION)"
 results="$work/results"
 : >"$results"
-printf "%-5s %-12s %-6s %10s %8s %8s   %-6s %10s %8s %8s   %6s\n" round pair base rps p50ms p99ms front rps p50ms p99ms ratio
+printf "%-5s %-12s %-6s %10s %8s %8s %7s   %-6s %10s %8s %8s %7s   %6s %6s\n" round pair base rps p50ms p99ms cpu-us front rps p50ms p99ms cpu-us ratio cpu
 for round in $(seq 1 "$ROUNDS"); do
 	for pair in "${pairs[@]}"; do
 		read -r name base front path lua <<<"$pair"
@@ -261,31 +276,32 @@ for round in $(seq 1 "$ROUNDS"); do
 			f=$(measure "$front" "$path" "$lua" "$DURATION")
 			b=$(measure "$base" "$path" "$lua" "$DURATION")
 		fi
-		read -r brps bp50 bp99 <<<"$b"
-		read -r frps fp50 fp99 <<<"$f"
+		read -r brps bp50 bp99 bcpu <<<"$b"
+		read -r frps fp50 fp99 fcpu <<<"$f"
 		ratio=$(awk -v b="$brps" -v f="$frps" 'BEGIN { printf "%.3f", b / f }')
+		cpu=$(awk -v b="$bcpu" -v f="$fcpu" 'BEGIN { printf "%.3f", f / b }')
 		case $name in
 		preflight) bname=respond fname=cors ;;
 		floor) bname=plain fname=plain2 ;;
 		*) bname=plain fname=cors ;;
 		esac
-		printf "%-5s %-12s %-6s %10s %8s %8s   %-6s %10s %8s %8s   %6s\n" "$round" "$name" "$bname" "$brps" "$bp50" "$bp99" "$fname" "$frps" "$fp50" "$fp99" "$ratio"
-		echo "$name $brps $bp50 $bp99 $frps $fp50 $fp99 $ratio" >>"$results"
+		printf "%-5s %-12s %-6s %10s %8s %8s %7s   %-6s %10s %8s %8s %7s   %6s %6s\n" "$round" "$name" "$bname" "$brps" "$bp50" "$bp99" "$bcpu" "$fname" "$frps" "$fp50" "$fp99" "$fcpu" "$ratio" "$cpu"
+		echo "$name $brps $bp50 $bp99 $bcpu $frps $fp50 $fp99 $fcpu $ratio $cpu" >>"$results"
 	done
 done
 
 echo
-echo "medians over $ROUNDS rounds (ratio = rps(base) / rps(front))"
-printf "%-12s %10s %8s %8s   %10s %8s %8s   %6s\n" pair base-rps p50ms p99ms front-rps p50ms p99ms ratio
+echo "medians over $ROUNDS rounds (ratio = rps(base) / rps(front); cpu = front's CPU a request / base's)"
+printf "%-12s %10s %8s %8s %7s   %10s %8s %8s %7s   %6s %6s\n" pair base-rps p50ms p99ms cpu-us front-rps p50ms p99ms cpu-us ratio cpu
 for pair in "${pairs[@]}"; do
 	read -r name _ <<<"$pair"
 	line=""
-	for col in 2 3 4 5 6 7 8; do
+	for col in 2 3 4 5 6 7 8 9 10 11; do
 		m=$(awk -v n="$name" -v c="$col" '$1 == n { print $c }' "$results" | sort -g |
 			awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 		line="$line $m"
 	done
 	# shellcheck disable=SC2086
-	printf "%-12s %10s %8s %8s   %10s %8s %8s   %6s\n" "$name" $line
+	printf "%-12s %10s %8s %8s %7s   %10s %8s %8s %7s   %6s %6s\n" "$name" $line
 done
 echo "front Caddy (pid $front_pid, $(tr '\0' ' ' <"/proc/$front_pid/cmdline" | cut -c1-60)...) VmRSS after the run: $(awk '/^VmRSS/ { print $2, $3 }' "/proc/$front_pid/status")"
