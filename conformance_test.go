@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/s3cors/caddy-s3cors/internal/conformance"
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -63,7 +64,7 @@ func TestConformance(t *testing.T) {
 	}))
 	t.Cleanup(store.Close)
 
-	port := freePort(t)
+	port := testenv.FreePorts(t, 1)[0]
 	handler, err := json.Marshal(map[string]any{"handler": "s3_cors", "buckets": buckets})
 	if err != nil {
 		t.Fatal(err)

@@ -345,7 +345,7 @@ func TestHandlerKeepUpstreamCORS(t *testing.T) {
 // answers 502 itself, without any CORS header; in handle_errors, s3_cors
 // decorates the error response.
 func TestHandlerStoreDown(t *testing.T) {
-	down := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	down := fmt.Sprintf("127.0.0.1:%d", testenv.FreePorts(t, 1)[0])
 	for _, tc := range []struct {
 		name, site string
 		want       map[string]string

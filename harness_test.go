@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 
 // startCaddy runs Caddy in this process with the given global options and
@@ -19,7 +20,7 @@ import (
 // test ends.
 func startCaddy(t *testing.T, globals, site string) string {
 	t.Helper()
-	port := freePort(t)
+	port := testenv.FreePorts(t, 1)[0]
 	caddyfile := fmt.Sprintf(`{
 	admin off
 	persist_config off
@@ -55,16 +56,6 @@ func loadCaddy(t *testing.T, cfg []byte) {
 			t.Errorf("stop: %v", err)
 		}
 	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // client talks to the in-process Caddy; it neither follows redirects nor

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/s3cors/caddy-s3cors"
+	"github.com/s3cors/caddy-s3cors/internal/testenv"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -124,7 +124,7 @@ func caddyConfig(tb testing.TB, storage string, routes map[string][]string) []by
 			handle = append(handle, json.RawMessage(h))
 		}
 		servers[name] = map[string]any{
-			"listen":          []string{"127.0.0.1:" + strconv.Itoa(freePort(tb))},
+			"listen":          []string{"127.0.0.1:" + strconv.Itoa(testenv.FreePorts(tb, 1)[0])},
 			"automatic_https": map[string]any{"disable": true},
 			"routes":          []any{map[string]any{"handle": handle}},
 		}
@@ -152,16 +152,6 @@ func caddyConfig(tb testing.TB, storage string, routes map[string][]string) []by
 // read at start counts, unless a scale benchmark must wait for the sync
 // loop to finish a read the start-up timeout cut short.
 var syncInterval = "1h"
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // load runs cfg with caddy.Load until stop is called, and returns the
 // servers of the HTTP app by name.

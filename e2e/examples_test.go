@@ -14,7 +14,6 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/s3cors/caddy-s3cors"
-
 	"github.com/s3cors/caddy-s3cors/internal/testenv"
 )
 

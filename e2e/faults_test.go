@@ -36,7 +36,7 @@ type toggleProxy struct {
 }
 
 func newToggleProxy(t testing.TB, target string) *toggleProxy {
-	p := &toggleProxy{addr: freeAddr(t), target: target, conns: map[net.Conn]bool{}}
+	p := &toggleProxy{addr: "127.0.0.1:" + strconv.Itoa(testenv.FreePorts(t, 1)[0]), target: target, conns: map[net.Conn]bool{}}
 	t.Cleanup(p.Down)
 	return p
 }
@@ -298,7 +298,8 @@ func TestFaultUpstream(t *testing.T) {
 }
 `
 	}
-	c := testenv.StartCaddy(t, "{\n\tadmin {{ADMIN}}\n}\n"+photosSite("0", up.Addr())+photosSite("1", freeAddr(t)),
+	nowhere := "127.0.0.1:" + strconv.Itoa(testenv.FreePorts(t, 1)[0])
+	c := testenv.StartCaddy(t, "{\n\tadmin {{ADMIN}}\n}\n"+photosSite("0", up.Addr())+photosSite("1", nowhere),
 		testenv.CaddyOptions{Ports: 2})
 
 	t.Run("down", func(t *testing.T) {

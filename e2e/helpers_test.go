@@ -505,18 +505,6 @@ func rawExchange(t testing.TB, addr string, raw []byte, wait time.Duration) []by
 	return out.Bytes()
 }
 
-// freeAddr returns a 127.0.0.1 address nothing listens on.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // storedConfig reads the configuration object of bucket from MinIO.
 func storedConfig(t *testing.T, m *testenv.MinIO, bucket string) *s3cors.Configuration {
 	t.Helper()

@@ -218,7 +218,11 @@ func TestDecodeJSONRulesMatches(t *testing.T) {
 		}
 		doc := []byte(b.String())
 		if r.IntN(3) == 0 {
-			doc = bytes.TrimSpace(mutate(doc)) // as parseJSON gives it
+			doc = mutate(doc)
+		}
+		if r.IntN(16) == 0 { // space around the document, JSON's or not
+			pads := []string{"", " ", "\t\r\n", "\u00a0", "\u0085", "\u2028", "\v"}
+			doc = []byte(pick(pads) + string(doc) + pick(pads))
 		}
 		got, err := decodeJSONRules(doc)
 		want, werr := decodeJSONRulesReference(doc)
@@ -244,7 +248,7 @@ func decodeJSONRulesReference(body []byte) ([]jsonRule, error) {
 	if err := checkJSONMembersTokens(body); err != nil {
 		return nil, err
 	}
-	if len(body) > 0 && body[0] == '[' {
+	if start := bytes.TrimLeft(body, whiteSpace); len(start) > 0 && start[0] == '[' {
 		var rules []jsonRule
 		err := decodeStrict(body, &rules)
 		return rules, err
@@ -334,7 +338,6 @@ func FuzzDecodeJSONRules(f *testing.F) {
 	f.Add([]byte(`{"CORSRules":[{"ID":"a","AllowedOrigins":["*"],"AllowedMethods":["GET"],"MaxAgeSeconds":"1e3"}]}`))
 	f.Add([]byte(`[null,{"\u0049D":"\ud800","AllowedOrigins":[null]}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		body = bytes.TrimSpace(body) // as parseJSON gives it
 		if !utf8.Valid(body) {
 			return // refused before
 		}

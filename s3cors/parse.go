@@ -70,9 +70,15 @@ func Parse(body []byte) (*Configuration, error) {
 // byte after spaces, tabs and line breaks: `{`, or the `[` of the S3
 // console's bare list of rules. An XML document starts with `<`.
 func IsJSON(body []byte) bool {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	trimmed := bytes.TrimLeft(body, whiteSpace)
 	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 }
+
+// whiteSpace is the white space of JSON (RFC 8259) and of XML 1.0 alike:
+// space, tab, CR and LF. bytes.TrimSpace would also take Unicode spaces
+// (U+0085, U+00A0, U+2000...), which neither allows: encoding/json refuses
+// them, and encoding/xml hands them over as text.
+const whiteSpace = " \t\r\n"
 
 // builder collects the rules element by element, in document order, and
 // keeps the first value-level error it meets. Schema errors (MalformedXML)
@@ -193,9 +199,9 @@ func isXMLText(s string) bool {
 }
 
 // parseXSDInt parses an xs:int: optional sign, decimal digits, surrounding
-// whitespace collapsed, within 32 bits.
+// XML white space collapsed, within 32 bits.
 func parseXSDInt(s string) (int, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.Trim(s, whiteSpace)
 	if s == "" {
 		return 0, false
 	}
@@ -275,7 +281,7 @@ func (b *builder) parseXML(body []byte) *Error {
 		case xml.CharData:
 			if state == inLeaf {
 				leafText.Write(t)
-			} else if len(bytes.TrimSpace(t)) != 0 {
+			} else if len(bytes.Trim(t, whiteSpace)) != 0 { // text out of a leaf
 				return errMalformedXML()
 			}
 		case xml.Directive:
@@ -300,7 +306,7 @@ func (b *builder) parseJSON(body []byte) *Error {
 		// JSON is UTF-8; encoding/json would silently replace the bytes.
 		return errMalformedXML()
 	}
-	rules, err := decodeJSONRules(bytes.TrimSpace(body))
+	rules, err := decodeJSONRules(body) // skips JSON's white space around the value
 	if err != nil {
 		return errMalformedXML()
 	}

@@ -66,6 +66,15 @@ func TestParseXMLErrors(t *testing.T) {
 		{"first value in document order: method before origin", xmlDoc("<CORSRule><AllowedMethod>get</AllowedMethod><AllowedOrigin>*a*</AllowedOrigin></CORSRule>"), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is get"},
 		{"first value in document order: earlier rule", xmlDoc(strings.Replace(validRuleXML, "GET", "PATCH", 1), strings.Replace(validRuleXML, "GET", "get", 1)), wantInvalidReq, "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"},
 		{"too large", xmlDoc(strings.Repeat(validRuleXML, MaxBodySize/len(validRuleXML)+1)), "MaxMessageLengthExceeded", "Your request was too big."},
+		// XML's white space is space, tab, CR and LF; encoding/xml hands
+		// other Unicode spaces over as text, which the schema refuses.
+		{"no-break space before the root", "\u00a0" + xmlDoc(validRuleXML), wantMalformed, msgMalformedXML},
+		{"no-break space between rules", xmlDoc(validRuleXML, "\u00a0", validRuleXML), wantMalformed, msgMalformedXML},
+		{"next line (U+0085) in the root", xmlDoc("\u0085" + validRuleXML), wantMalformed, msgMalformedXML},
+		{"en quad in a rule", xmlDoc("<CORSRule>\u2000<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"ideographic space after the root", xmlDoc(validRuleXML) + "\u3000", wantMalformed, msgMalformedXML},
+		{"max age after a no-break space", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>\u00a0600</MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
+		{"max age before a line separator", xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>600\u2028</MaxAgeSeconds></CORSRule>"), wantMalformed, msgMalformedXML},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +141,14 @@ func TestParseJSONErrors(t *testing.T) {
 		{"origin with leading space", `{"CORSRules":[{"AllowedOrigins":[" https://a"],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin  https://a contains invalid character."},
 		{"origin with trailing space", `{"CORSRules":[{"AllowedOrigins":["https://a "],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin https://a  contains invalid character."},
 		{"origin of one space", `{"CORSRules":[{"AllowedOrigins":[" "],"AllowedMethods":["GET"]}]}`, wantInvalidReq, "AllowedOrigin   contains invalid character."},
+		// JSON's white space is space, tab, LF and CR (RFC 8259), as for
+		// encoding/json; other spaces around the document are refused.
+		{"no-break space before the document", "\u00a0" + `{"CORSRules":[` + validRuleJSON + `]}`, wantMalformed, msgMalformedXML},
+		{"next line (U+0085) after the document", `{"CORSRules":[` + validRuleJSON + `]}` + "\u0085", wantMalformed, msgMalformedXML},
+		{"line separator after the document", `{"CORSRules":[` + validRuleJSON + `]}` + "\u2028", wantMalformed, msgMalformedXML},
+		{"ideographic spaces around a bare array", "\u3000[" + validRuleJSON + "]\u3000", wantMalformed, msgMalformedXML},
+		{"vertical tab before the document", "\v" + `{"CORSRules":[` + validRuleJSON + `]}`, wantMalformed, msgMalformedXML},
+		{"form feed after the document", `{"CORSRules":[` + validRuleJSON + `]}` + "\f", wantMalformed, msgMalformedXML},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +185,9 @@ func TestParseAccepts(t *testing.T) {
 		{"negative and zero max age",
 			xmlDoc("<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds> -1 </MaxAgeSeconds></CORSRule>", "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>0</MaxAgeSeconds></CORSRule>"),
 			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin><MaxAgeSeconds>0</MaxAgeSeconds></CORSRule>"},
+		{"XML white space: space, tab, CR, LF",
+			" \t\r\n" + configOpenNS + " \t\r\n<CORSRule>\t<AllowedOrigin>*</AllowedOrigin>\r\n<AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>\r\n\t 5 \t</MaxAgeSeconds> </CORSRule>\n" + configClose + "\r\n\t ",
+			"<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin><MaxAgeSeconds>5</MaxAgeSeconds></CORSRule>"},
 		{"100 rules", xmlDoc(strings.Repeat(validRuleXML, 100)),
 			strings.Repeat("<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule>", 100)},
 	}
@@ -182,6 +202,31 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("XML()\n got %s\nwant %s", got, want)
 			}
 			checkRoundTrip(t, cfg)
+		})
+	}
+}
+
+// TestParseJSONWhiteSpace: the white space JSON allows (space, tab, LF,
+// CR) is accepted around the document and between its tokens.
+func TestParseJSONWhiteSpace(t *testing.T) {
+	want, err := ParseJSON([]byte(`{"CORSRules":[` + validRuleJSON + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, body string }{
+		{"around the object", " \t\n\r" + `{"CORSRules":[` + validRuleJSON + `]}` + "\r\n\t "},
+		{"around a bare array", "\n[" + validRuleJSON + "]\n"},
+		{"between tokens", "{ \"CORSRules\" :\t[\r\n{\"AllowedOrigins\" : [ \"*\" ] ,\n\"AllowedMethods\":[\"GET\"]} ]\n}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseJSON([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cfg.Equal(want) {
+				t.Errorf("got %s, want %s", cfg.XML(), want.XML())
+			}
 		})
 	}
 }

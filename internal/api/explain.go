@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/s3cors/caddy-s3cors/internal/s3err"
@@ -33,8 +34,12 @@ type ExplainRequest struct {
 	// Configuration it is optional and only checked.
 	Bucket string `json:"bucket,omitempty"`
 	// Handler picks whose static configurations and default apply when
-	// several s3_cors handlers differ (see GET /s3_cors/sources). Default:
-	// 0, the first.
+	// several s3_cors handlers differ: 0 up to one less than the
+	// "handlers" of GET /s3_cors/sources, which numbers them the same
+	// way; only 0 when it counts none. Another number is 400
+	// InvalidArgument, also with Configuration, where it is otherwise
+	// unused (then only a negative number is refused). Default: 0, the
+	// first.
 	Handler int `json:"handler,omitempty"`
 	// Configuration is an inline configuration used instead of the
 	// bucket's: a JSON string holding the PutBucketCors XML or the aws cli
@@ -81,6 +86,10 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 	source := "inline"
 	switch {
 	case len(req.Configuration) > 0 && string(req.Configuration) != "null":
+		if req.Handler < 0 { // unused, and no app needed to count handlers
+			handlerOutOfRange(req.Handler, "handlers are numbered from 0").WriteTo(w)
+			return
+		}
 		if cfg, err = parseInline(req.Configuration); err != nil {
 			writeError(w, r, a.LogError, err)
 			return
@@ -91,6 +100,10 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 	default:
 		c := a.configs(w)
 		if c == nil {
+			return
+		}
+		if n := len(staticSets(c)); req.Handler < 0 || req.Handler >= max(n, 1) {
+			handlerOutOfRange(req.Handler, handlersCounted(n)).WriteTo(w)
 			return
 		}
 		cfg, source = effective(c, req.Bucket, req.Handler)
@@ -115,6 +128,23 @@ type explained struct {
 	// Source is runtime, bucket_config, default or none for a bucket's
 	// configuration, inline for one given in the request.
 	Source string `json:"source"`
+}
+
+// handlerOutOfRange is the error for an explain request's handler index
+// that names no handler; why says which indexes there are.
+func handlerOutOfRange(h int, why string) *s3err.Error {
+	return s3err.InvalidArgument(fmt.Sprintf("The explain request's handler %d is out of range: %s.", h, why),
+		s3err.Field{Name: "ArgumentName", Value: "handler"}, s3err.Field{Name: "ArgumentValue", Value: strconv.Itoa(h)})
+}
+
+// handlersCounted describes the valid handler indexes when GET
+// /s3_cors/sources counts n handlers (its "handlers"): 0 to n-1, or only
+// 0 when no handler has a static configuration or a default.
+func handlersCounted(n int) string {
+	if n == 0 {
+		return "GET /s3_cors/sources counts 0 handlers, so only handler 0 (run-time configurations) applies"
+	}
+	return fmt.Sprintf("GET /s3_cors/sources counts %d handlers, numbered 0 to %d", n, n-1)
 }
 
 // request builds the request to explain.

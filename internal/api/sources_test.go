@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/s3cors/caddy-s3cors/internal/conformance"
 	"github.com/s3cors/caddy-s3cors/s3cors"
 )
 
@@ -194,7 +195,6 @@ func TestAdminExplainStatic(t *testing.T) {
 		{"default refuses", `{"bucket":"elsewhere","method":"OPTIONS","origin":"https://www.example.com","headers":{"Access-Control-Request-Method":"GET"}}`, "denied", SourceDefault},
 		{"second handler's static", `{"bucket":"only-one","handler":1,"method":"GET","origin":"https://www.example.com"}`, "allowed", SourceStatic},
 		{"second handler has no default", `{"bucket":"elsewhere","handler":1,"method":"GET","origin":"https://any.example.com"}`, "not_configured", SourceNone},
-		{"no such handler", `{"bucket":"elsewhere","handler":7,"method":"GET","origin":"https://any.example.com"}`, "not_configured", SourceNone},
 		{"inline", `{"configuration":` + `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}` + `,"method":"GET","origin":"https://x.example"}`, "allowed", "inline"},
 	}
 	for _, tt := range tests {
@@ -214,6 +214,53 @@ func TestAdminExplainStatic(t *testing.T) {
 			}
 			if got.Result != tt.result || got.Source != tt.source {
 				t.Errorf("result %q source %q, want %q %q: %s", got.Result, got.Source, tt.result, tt.source, rec.Body)
+			}
+		})
+	}
+}
+
+// TestAdminExplainHandlerRange: a handler index outside what GET
+// /s3_cors/sources counts is refused, never explained as not configured.
+func TestAdminExplainHandlerRange(t *testing.T) {
+	const explainOn = `"method":"GET","origin":"https://any.example.com"}`
+	tests := []struct {
+		name     string
+		handlers int // static sets: 2 from newStaticAdmin, or none
+		body     string
+		message  string // "" for an explanation
+	}{
+		{name: "last handler", handlers: 2, body: `{"bucket":"elsewhere","handler":1,` + explainOn},
+		{name: "one past the last", handlers: 2, body: `{"bucket":"elsewhere","handler":2,` + explainOn,
+			message: "The explain request's handler 2 is out of range: GET /s3_cors/sources counts 2 handlers, numbered 0 to 1."},
+		{name: "far past the last", handlers: 2, body: `{"bucket":"elsewhere","handler":7,` + explainOn,
+			message: "The explain request's handler 7 is out of range: GET /s3_cors/sources counts 2 handlers, numbered 0 to 1."},
+		{name: "negative", handlers: 2, body: `{"bucket":"elsewhere","handler":-1,` + explainOn,
+			message: "The explain request's handler -1 is out of range: GET /s3_cors/sources counts 2 handlers, numbered 0 to 1."},
+		{name: "run-time only, handler 0", handlers: 0, body: `{"bucket":"photos","handler":0,` + explainOn},
+		{name: "run-time only, handler 1", handlers: 0, body: `{"bucket":"photos","handler":1,` + explainOn,
+			message: "The explain request's handler 1 is out of range: GET /s3_cors/sources counts 0 handlers, so only handler 0 (run-time configurations) applies."},
+		{name: "negative with an inline configuration", handlers: 2,
+			body:    `{"configuration":{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]},"handler":-1,` + explainOn,
+			message: "The explain request's handler -1 is out of range: handlers are numbered from 0."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, m := newStaticAdmin(t)
+			if tt.handlers == 0 {
+				m.sets = nil
+			}
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, newRequest("POST", "/s3_cors/explain", tt.body, "Content-Type", "application/json"))
+			if tt.message == "" {
+				if rec.Code != 200 {
+					t.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+				return
+			}
+			checkError(t, rec, http.StatusBadRequest, "InvalidArgument",
+				map[string]string{"ArgumentName": "handler"})
+			if doc := conformance.ParseErrorDoc(t, rec.Body.Bytes()); doc.Message != tt.message {
+				t.Errorf("message %q\nwant    %q", doc.Message, tt.message)
 			}
 		})
 	}

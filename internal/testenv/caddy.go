@@ -108,10 +108,7 @@ type CaddyOptions struct {
 func StartCaddy(t testing.TB, caddyfile string, opts CaddyOptions) *Caddy {
 	t.Helper()
 	bin := CaddyBinary(t)
-	ports, err := freePorts(opts.Ports + 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := FreePorts(t, opts.Ports+1)
 	c := &Caddy{t: t, bin: bin, Admin: "127.0.0.1:" + strconv.Itoa(ports[0]), Ports: ports[1:], Home: opts.Home}
 	if c.Home == "" {
 		c.Home = t.TempDir()

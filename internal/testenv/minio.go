@@ -154,10 +154,7 @@ func startMinIOBinary(t testing.TB, bin string, env []string) *MinIO {
 
 // startMinIO makes one attempt at starting MinIO.
 func startMinIO(t testing.TB, bin string, env []string) (*MinIO, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
+	ports := FreePorts(t, 2)
 	m := &MinIO{
 		Endpoint:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
 		ConsoleAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
@@ -296,28 +293,6 @@ func poll(ctx context.Context, client *http.Client, url string, exited <-chan er
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// freePorts returns n distinct TCP ports free on 127.0.0.1 right now.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		// Hold every listener until all ports are chosen, so the kernel
-		// does not hand out the same port twice.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // lockedBuffer collects the server's output, written by exec's copying
