@@ -511,8 +511,9 @@ func TestHandlerFlush(t *testing.T) {
 	}
 }
 
-// TestHandlerInformational: a 1xx response passes through as it is and the
-// final response still gets exactly the rule's headers.
+// TestHandlerInformational: a 1xx response passes through without the
+// store's CORS headers and the final response still gets exactly the
+// rule's headers.
 func TestHandlerInformational(t *testing.T) {
 	m := newMinio(t)
 	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
@@ -538,6 +539,8 @@ func TestHandlerInformational(t *testing.T) {
 	if len(hints) != 1 || hints[0].Get("Link") == "" {
 		t.Fatalf("103 Early Hints not passed through: %v", hints)
 	}
+	// The stand-in store sent its CORS headers with the 103 too.
+	checkHeaders(t, hints[0], testenv.With(noCORS(), "Vary", "Accept-Encoding"))
 	checkHeaders(t, res.Header, testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",

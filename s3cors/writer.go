@@ -59,14 +59,20 @@ func (w *ResponseWriter) Release() {
 var writerPool = sync.Pool{New: func() any { return new(ResponseWriter) }}
 
 // WriteHeader decorates the headers before a final status. Informational
-// statuses (100 Continue, 103 Early Hints) pass through untouched: the
-// final header is still to come.
+// statuses (100 Continue, 103 Early Hints) pass through with none of the
+// rule's headers, the final header is still to come, and without the
+// store's CORS headers (kept only as the final response keeps them):
+// net/http sends the whole header map with a 1xx, and Caddy's
+// reverse_proxy puts the store's 1xx headers in it.
 func (w *ResponseWriter) WriteHeader(code int) {
 	if w.wroteHeader {
 		w.ResponseWriter.WriteHeader(code) // let net/http report the superfluous call
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if !w.keep || w.decoration.rule != nil {
+			stripCORS(w.ResponseWriter.Header())
+		}
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
