@@ -36,8 +36,10 @@ type Source struct {
 	//   domain `s3.example.com` is bucket `photos`) and a non-empty path
 	//   after `/` is an object key. A host equal to a base domain is the
 	//   service endpoint, addressed path style, as S3 does; a host under no
-	//   base domain, or with an upper-case letter or a trailing dot (which
-	//   stores read in different ways), addresses no bucket;
+	//   base domain, or with an upper-case letter or a trailing dot, or
+	//   that two base domains read differently (`s3.example.com` with
+	//   base domains `s3.example.com` and `example.com`), addresses no
+	//   bucket: stores read those in different ways;
 	// - anything else is a placeholder expression, such as
 	//   `{http.request.header.X-Bucket}`, whose value is the bucket; the
 	//   request addresses an object when its path is not `/`.
@@ -197,17 +199,28 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		if !ok {
 			return "", false
 		}
+		matched, prefix := false, ""
 		for _, base := range s.BaseDomains {
-			prefix, ok := underDomain(host, base)
+			p, ok := underDomain(host, base)
 			if !ok {
 				continue
 			}
-			if prefix == "" {
-				return s3cors.SplitURL(r.URL) // the service endpoint: path style
+			if matched && p != prefix {
+				// Base domains one under another read this host two
+				// ways (s3.example.com is the endpoint of one and
+				// bucket s3 of example.com), and stores pick one in
+				// their own order: MinIO sorts its domains by name.
+				return "", false
 			}
-			return prefix, hasKey(r.URL.Path)
+			matched, prefix = true, p
 		}
-		return "", false
+		switch {
+		case !matched:
+			return "", false
+		case prefix == "":
+			return s3cors.SplitURL(r.URL) // the service endpoint: path style
+		}
+		return prefix, hasKey(r.URL.Path)
 	default:
 		if repl == nil {
 			return "", false
