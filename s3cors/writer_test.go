@@ -405,3 +405,54 @@ func TestInformationalCarriesNoStoreCORS(t *testing.T) {
 		})
 	}
 }
+
+// TestTrailersCarryNoStoreCORS checks that CORS headers sent as trailers
+// do not get through: neither announced in a Trailer header (whose
+// Access-Control-* and Vary names go) nor set after the body with
+// http.TrailerPrefix (removed when the handler returns), as Caddy's
+// reverse_proxy passes a store's trailers on. Other trailers stay.
+func TestTrailersCarryNoStoreCORS(t *testing.T) {
+	for _, tt := range []struct {
+		name, rules string
+	}{
+		{"rule matched", `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`},
+		{"no rule matched", `[{"AllowedOrigins":["https://other"],"AllowedMethods":["GET"]}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.rules)
+			srv := httptest.NewServer(Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Trailer", "Access-Control-Allow-Origin, X-Checksum")
+				h.Add("Trailer", "vary")
+				w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(w, "body")
+				h.Add("Access-Control-Allow-Origin", "https://a")
+				h.Set("X-Checksum", "c")
+				h.Add("Vary", "Origin")
+				h[http.TrailerPrefix+"Access-Control-Allow-Credentials"] = []string{"true"}
+				h[http.TrailerPrefix+"access-control-expose-headers"] = []string{"ETag"}
+				h[http.TrailerPrefix+"X-Other"] = []string{"o"}
+			})))
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL+"/b/k", nil)
+			req.Header.Set("Origin", "https://a")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(body) != "body" {
+				t.Fatalf("body %q", body)
+			}
+			for name, values := range res.Trailer {
+				if strings.HasPrefix(strings.ToLower(name), "access-control-") || strings.EqualFold(name, hdrVary) {
+					t.Errorf("trailer %s: %q", name, values)
+				}
+			}
+			if res.Trailer.Get("X-Checksum") != "c" || res.Trailer.Get("X-Other") != "o" {
+				t.Errorf("other trailers lost: %v", res.Trailer)
+			}
+		})
+	}
+}
