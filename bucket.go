@@ -38,8 +38,9 @@ type Source struct {
 	//   service endpoint, addressed path style, as S3 does; a host under no
 	//   base domain, or with an upper-case letter or a trailing dot, or
 	//   that two base domains read differently (`s3.example.com` with
-	//   base domains `s3.example.com` and `example.com`), addresses no
-	//   bucket: stores read those in different ways;
+	//   base domains `s3.example.com` and `example.com`), or whose bucket
+	//   would be `minio` (MinIO in Kubernetes serves `minio.<domain>` path
+	//   style), addresses no bucket: stores read those in different ways;
 	// - anything else is a placeholder expression, such as
 	//   `{http.request.header.X-Bucket}`, whose value is the bucket; the
 	//   request addresses an object when its path is not `/`.
@@ -215,7 +216,7 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 			matched, prefix = true, p
 		}
 		switch {
-		case !matched:
+		case !matched, prefix == minioEndpointLabel:
 			return "", false
 		case prefix == "":
 			return s3cors.SplitURL(r.URL) // the service endpoint: path style
@@ -228,6 +229,13 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		return repl.ReplaceAll(s.Bucket, ""), hasKey(r.URL.Path)
 	}
 }
+
+// minioEndpointLabel is the one label left of a base domain that MinIO,
+// in a Kubernetes pod, serves path style, as an endpoint, instead of as a
+// bucket (cmd/api-router.go: `minio.<domain>` is "ignored by the bucketDNS
+// style"); elsewhere it is bucket minio, which MinIO reserves. Either
+// reading may be the store's, so such a host addresses no bucket.
+const minioEndpointLabel = "minio"
 
 // pathStyle reports whether buckets are named by the first path segment.
 func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketPath }

@@ -65,6 +65,11 @@ func TestResolve(t *testing.T) {
 			host: "photos.eu.example.org", path: "/k", bucket: "photos", object: true},
 		{name: "wildcard base over literal base itself", source: Source{Bucket: bucketHost, BaseDomains: []string{"eu.example.org", "*.example.org", "example.org"}},
 			host: "eu.example.org", path: "/photos/k", bucket: ""},
+		// MinIO in a Kubernetes pod serves minio.<domain> path style, as
+		// its endpoint: GET /photos/k there is bucket photos, not minio.
+		{name: "host minio label", source: hostSource, host: "minio.s3.example.com", path: "/photos/k", bucket: ""},
+		{name: "host minio label with port", source: hostSource, host: "minio.s3.example.com:8443", path: "/", bucket: ""},
+		{name: "host minio label under another", source: hostSource, host: "x.minio.s3.example.com", path: "/k", bucket: "x.minio", object: true},
 		{name: "placeholder", source: Source{Bucket: "{http.request.header.X-Bucket}"}, header: "photos", path: "/", bucket: "photos"},
 		{name: "placeholder object", source: Source{Bucket: "{http.request.header.X-Bucket}"}, header: "photos", path: "/k", bucket: "photos", object: true},
 		{name: "placeholder empty", source: Source{Bucket: "{http.request.header.X-Bucket}"}, path: "/k", bucket: ""},
