@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Explanation tells why the engine decides a request the way it does: the
@@ -226,7 +228,7 @@ func (e *Explanation) String() string {
 	for _, rep := range e.Rules {
 		label := fmt.Sprintf("rule %d", rep.Index)
 		if rep.ID != "" {
-			label += fmt.Sprintf(" (%s)", rep.ID)
+			label += " (" + terminalText(rep.ID) + ")"
 		}
 		if len(rep.Failures) == 0 {
 			mark := "matches"
@@ -242,4 +244,18 @@ func (e *Explanation) String() string {
 		}
 	}
 	return b.String()
+}
+
+// terminalText is s as the text explanation prints a value it does not
+// quote otherwise (a rule ID, which whoever may put the bucket's CORS
+// chooses): as it is when every character prints, else Go-quoted, so that
+// a line break, a carriage return, a C1 control or a bidi override cannot
+// forge or hide a line on the operator's terminal.
+func terminalText(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package s3cors
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -53,5 +54,45 @@ func TestExplain(t *testing.T) {
 	e := none.Explain(r, true)
 	if e.Result != "not_configured" || !strings.Contains(e.String(), "no CORS configuration") {
 		t.Errorf("unconfigured: %s", e)
+	}
+}
+
+// TestExplainTextHostileRuleID: a rule ID is the one value of a stored
+// configuration that the text explanation prints unquoted, and whoever may
+// put the bucket's CORS chooses it. A line break, a carriage return or an
+// invisible character in it must not reach the operator's terminal as
+// such (a forged "matches" line, a line overwritten, text reordered).
+func TestExplainTextHostileRuleID(t *testing.T) {
+	tests := []struct{ name, id, want string }{
+		{"line feed", "x): no match\nrule 0 (y): matches\nrule 9 (z", `rule 0 ("x): no match\nrule 0 (y): matches\nrule 9 (z"): no match`},
+		{"carriage return", "x\rrule 0 (ok): matches", `rule 0 ("x\rrule 0 (ok): matches"): no match`},
+		{"tab", "a\tb", `rule 0 ("a\tb"): no match`},
+		{"C1 control", "a\u009b2Jb", `rule 0 ("a\u009b2Jb"): no match`},
+		{"bidi override", "safe\u202eelif", `rule 0 ("safe\u202eelif"): no match`},
+		{"printable, as it is", "uploads-é 1", `rule 0 (uploads-é 1): no match`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := json.Marshal(tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := mustPolicy(t, `[{"ID":`+string(id)+`,"AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET"]}]`)
+			r := httptest.NewRequest("OPTIONS", "/b/k", nil)
+			r.Header = hdr("Origin", "https://other.example.com", "Access-Control-Request-Method", "GET")
+			text := p.Explain(r, true).String()
+			if !strings.Contains(text, tt.want+"\n") {
+				t.Errorf("explanation lacks %s:\n%s", tt.want, text)
+			}
+			lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+			for _, line := range lines {
+				if strings.HasPrefix(line, "rule ") && !strings.HasPrefix(line, "rule 0 ") {
+					t.Errorf("a line the ID made: %q", line)
+				}
+				if strings.ContainsAny(line, "\r\t\u009b\u202e") {
+					t.Errorf("line %q holds the ID's invisible characters", line)
+				}
+			}
+		})
 	}
 }
