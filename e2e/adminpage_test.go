@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -88,7 +90,7 @@ func startPageBridge(t *testing.T, admin string) string {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	})
-	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+/login\?token=[\w-]+`)
+	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+/s3_cors/#token=[\w-]+`)
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -377,5 +379,64 @@ http://127.0.0.1:{{PORT0}} {
 	}
 	if res := preflight(t, c.URL(0), "/photos/k", "https://any.example.com", "GET", ""); res.status != http.StatusOK {
 		t.Errorf("preflight after delete, by the default: %d", res.status)
+	}
+}
+
+// TestAdminPageSecretStaysOnItsPort: a browser sends the cookies of
+// 127.0.0.1 to every port of 127.0.0.1 (cookies do not keep to a port), so
+// the secret of `caddy s3-cors page` in a cookie would reach any other
+// local user's server that the browser visits, even through a link on
+// another site, and with it the admin routes. The page works, and such a
+// server sees nothing of the secret.
+func TestAdminPageSecretStaysOnItsPort(t *testing.T) {
+	testenv.RequireChromium(t)
+	testenv.RequireNode(t, "e2e/browser", "playwright-core")
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://127.0.0.1:{{PORT0}} {
+	s3_cors
+	respond "store" 200
+}
+`, testenv.CaddyOptions{Ports: 1})
+	adminOf(t, c).mustPut("photos", `{"CORSRules":[{"AllowedOrigins":["https://app.example.com"],"AllowedMethods":["GET"]}]}`)
+	pageURL := startPageBridge(t, c.Admin)
+	secret := pageURL[strings.LastIndex(pageURL, "=")+1:]
+
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		_ = r.Write(&b) // the whole request as it came: line, headers, body
+		mu.Lock()
+		seen = append(seen, b.String())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<p id="loaded">another local server</p><img src="/pixel.png">`)
+	}))
+	defer other.Close()
+	if !strings.HasPrefix(other.URL, "http://127.0.0.1:") {
+		t.Fatalf("the other server is at %s, not on 127.0.0.1", other.URL)
+	}
+
+	runPage(t, pageURL, []pageStep{
+		step("goto"),
+		step("wait", "sel", "#count", "text", "1 bucket"),
+		step("wait", "sel", `[data-bucket="photos"]`),
+		step("goto", "url", other.URL+"/"),
+		step("wait", "sel", "#loaded"),
+		step("eval", "expr", `new Promise((done) => { const i = document.images[0]; if (i.complete) done(1); else i.onload = i.onerror = () => done(1); })`),
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 2 {
+		t.Fatalf("the other server saw %d requests, want the page and its image", len(seen))
+	}
+	for _, req := range seen {
+		if strings.Contains(req, secret) {
+			t.Errorf("another port of 127.0.0.1 received the page's secret:\n%s", req)
+		}
 	}
 }

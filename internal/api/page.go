@@ -17,6 +17,13 @@ const (
 	pageJSPath  = AdminPrefix + "page.js"
 )
 
+// PageTokenHeader carries the secret of `caddy s3-cors page` on each of
+// the page's requests, which the page takes from the fragment of the URL
+// the command printed (`#token=...`) and keeps in its tab's session
+// storage. The command checks it and removes it before forwarding; the
+// admin API ignores it.
+const PageTokenHeader = "S3cors-Page-Token"
+
 //go:embed page/index.html page/page.css page/page.js
 var pageFiles embed.FS
 
@@ -30,15 +37,8 @@ const pageSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'se
 // servePage answers GET for the page and its two assets; ok is false for
 // any other path.
 func (a *Admin) servePage(w http.ResponseWriter, r *http.Request) (ok bool) {
-	var name, contentType string
-	switch r.URL.Path {
-	case PagePath:
-		name, contentType = "page/index.html", "text/html; charset=utf-8"
-	case pageCSSPath:
-		name, contentType = "page/page.css", "text/css; charset=utf-8"
-	case pageJSPath:
-		name, contentType = "page/page.js", "text/javascript; charset=utf-8"
-	default:
+	name, contentType, ok := pageFile(r.URL.Path)
+	if !ok {
 		return false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -63,4 +63,24 @@ func (a *Admin) servePage(w http.ResponseWriter, r *http.Request) (ok bool) {
 		_, _ = w.Write(body) // the client went away; no one is left to tell
 	}
 	return true
+}
+
+// pageFile names the embedded file served at path, and its content type.
+func pageFile(path string) (name, contentType string, ok bool) {
+	switch path {
+	case PagePath:
+		return "page/index.html", "text/html; charset=utf-8", true
+	case pageCSSPath:
+		return "page/page.css", "text/css; charset=utf-8", true
+	case pageJSPath:
+		return "page/page.js", "text/javascript; charset=utf-8", true
+	}
+	return "", "", false
+}
+
+// IsPageFile reports whether r loads the page or one of its two files
+// (GET or HEAD): what `caddy s3-cors page` serves without its secret.
+func IsPageFile(r *http.Request) bool {
+	_, _, ok := pageFile(r.URL.Path)
+	return ok && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }

@@ -86,3 +86,20 @@ func TestPageRendersText(t *testing.T) {
 		t.Errorf("policy %q", pageSecurityPolicy)
 	}
 }
+
+// TestPageSendsToken: the page sends the secret of `caddy s3-cors page` in
+// the header the command checks, taken from the URL's fragment.
+func TestPageSendsToken(t *testing.T) {
+	js, err := pageFiles.ReadFile("page/page.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`const TOKEN_HEADER = '` + PageTokenHeader + `';`, `#token=`, `headers[TOKEN_HEADER] = token`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("page.js lacks %s", want)
+		}
+	}
+	if strings.Contains(string(js), "document.cookie") {
+		t.Error("page.js uses a cookie: a browser sends those of 127.0.0.1 to every port of it")
+	}
+}

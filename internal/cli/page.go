@@ -23,16 +23,17 @@ import (
 	"github.com/s3cors/caddy-s3cors/internal/api"
 )
 
-// The routes of the page bridge.
-const (
-	// pagePrefix is the admin API prefix the bridge forwards, the page's
-	// own (GET /s3_cors/) among them.
-	pagePrefix = api.AdminPrefix
-	// loginPath takes the token the command printed and sets the cookie.
-	loginPath = "/login"
-	// sessionCookie carries the token on every later request.
-	sessionCookie = "s3cors_page"
-)
+// pagePrefix is the admin API prefix the bridge forwards, the page's own
+// (GET /s3_cors/) among them.
+const pagePrefix = api.AdminPrefix
+
+// The secret of a run travels in the fragment of the printed URL (which a
+// browser sends to no server) and then in the api.PageTokenHeader header
+// of the page's requests, never in a cookie: a browser sends a cookie of
+// 127.0.0.1 to every port of 127.0.0.1, so any other local user's server
+// the browser visits would receive it. The header is also one that no
+// other site can make the browser send.
+const tokenFragment = "#token="
 
 // pageCommand is `caddy s3-cors page`: the operator page of the running
 // instance, for a browser.
@@ -51,10 +52,11 @@ command listens on a loopback address (--listen, default 127.0.0.1 on a
 free port), prints a URL holding a secret made for this run, and forwards the page
 and its requests to the admin API as the other subcommands send theirs.
 
-It answers only requests that carry the secret (a SameSite=Strict cookie
-the URL sets) and name this address as their Host, and takes writes only
-from its own origin: other local users and other sites get nothing. It
-runs until interrupted.
+The page and its two files are served to anyone; every other request must
+carry the secret (the page takes it from the URL's fragment and sends it
+in a header, never in a cookie) and name this address as its Host, and
+writes must come from its own origin: other local users and other sites
+get nothing. It runs until interrupted.
 `,
 		Args: cobra.NoArgs,
 		RunE: runE(cmdPage),
@@ -155,6 +157,7 @@ func newPageBridge(adminAddr string) (*pageBridge, error) {
 			}
 			out.Header.Del("Cookie")
 			out.Header.Del("Referer")
+			out.Header.Del(api.PageTokenHeader)
 			out.Header.Set("Origin", "http://"+adminHost)
 		},
 		Transport: &http.Transport{
@@ -170,9 +173,10 @@ func newPageBridge(adminAddr string) (*pageBridge, error) {
 	return b, nil
 }
 
-// loginURL is the URL the command prints.
+// loginURL is the URL the command prints: the page, with the token in the
+// fragment, which the page moves to its tab's session storage.
 func (b *pageBridge) loginURL() string {
-	return "http://" + b.host + loginPath + "?token=" + b.token
+	return "http://" + b.host + pagePrefix + tokenFragment + b.token
 }
 
 // ServeHTTP checks a request and forwards it.
@@ -181,41 +185,27 @@ func (b *pageBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unexpected Host", http.StatusForbidden)
 		return
 	}
-	if r.URL.Path == loginPath {
-		b.login(w, r)
-		return
-	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || !b.valid(c.Value) {
-		http.Error(w, "open the URL that `caddy s3-cors page` printed", http.StatusUnauthorized)
-		return
-	}
-	// Writes only from the page itself. SameSite=Strict keeps the cookie
-	// off cross-site requests already; this holds even without it.
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if origin := r.Header.Get("Origin"); origin != "http://"+b.host {
-			http.Error(w, "cross-origin request refused", http.StatusForbidden)
-			return
-		}
-	}
 	if !strings.HasPrefix(r.URL.Path, pagePrefix) {
 		http.Redirect(w, r, pagePrefix, http.StatusSeeOther)
 		return
 	}
-	b.proxy.ServeHTTP(w, r)
-}
-
-// login sets the cookie when the token is right, and sends the browser to
-// the page, which drops the token from the address bar.
-func (b *pageBridge) login(w http.ResponseWriter, r *http.Request) {
-	if !b.valid(r.URL.Query().Get("token")) {
-		http.Error(w, "wrong token: open the URL that `caddy s3-cors page` printed", http.StatusUnauthorized)
-		return
+	// The page's own files hold nothing secret (every binary has them),
+	// and a browser loads them without the header.
+	if !api.IsPageFile(r) {
+		if !b.valid(r.Header.Get(api.PageTokenHeader)) {
+			http.Error(w, "open the URL that `caddy s3-cors page` printed", http.StatusUnauthorized)
+			return
+		}
+		// Writes only from the page itself. Only the page's script can
+		// send the header; this holds even without it.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if origin := r.Header.Get("Origin"); origin != "http://"+b.host {
+				http.Error(w, "cross-origin request refused", http.StatusForbidden)
+				return
+			}
+		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: b.token, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, pagePrefix, http.StatusSeeOther)
+	b.proxy.ServeHTTP(w, r)
 }
 
 func (b *pageBridge) valid(token string) bool {

@@ -4,9 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/s3cors/caddy-s3cors/internal/api"
 )
 
 // checkingAdmin records what the bridge forwards and checks it as Caddy's
@@ -47,7 +50,7 @@ func TestPageBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.host = "127.0.0.1:4242"
-	cookie := sessionCookie + "=" + b.token
+	token := api.PageTokenHeader
 
 	tests := []struct {
 		name     string
@@ -58,18 +61,28 @@ func TestPageBridge(t *testing.T) {
 		location string
 		forward  bool // the request reached the admin API
 	}{
-		{name: "login", method: "GET", target: "/login?token=" + b.token, status: http.StatusSeeOther, location: "/s3_cors/"},
-		{name: "login with a wrong token", method: "GET", target: "/login?token=x" + b.token, status: http.StatusUnauthorized},
-		{name: "page without the cookie", method: "GET", target: "/s3_cors/", status: http.StatusUnauthorized},
-		{name: "page with a wrong cookie", method: "GET", target: "/s3_cors/", header: []string{"Cookie", sessionCookie + "=nope"}, status: http.StatusUnauthorized},
-		{name: "page", method: "GET", target: "/s3_cors/", header: []string{"Cookie", cookie, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none"},
+		{name: "page, without the secret", method: "GET", target: "/s3_cors/", header: []string{"Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none"},
 			status: 200, forward: true},
-		{name: "another Host (DNS rebinding)", method: "GET", target: "/s3_cors/", header: []string{"Cookie", cookie, "Host", "evil.example:4242"}, status: http.StatusForbidden},
+		{name: "its script", method: "GET", target: "/s3_cors/page.js", status: 200, forward: true},
+		{name: "its stylesheet", method: "HEAD", target: "/s3_cors/page.css", status: 200, forward: true},
+		{name: "a route without the secret", method: "GET", target: "/s3_cors/sources", status: http.StatusUnauthorized},
+		{name: "a route with a wrong secret", method: "GET", target: "/s3_cors/sources", header: []string{token, "x" + b.token}, status: http.StatusUnauthorized},
+		// A browser sends a cookie of 127.0.0.1 to every port of it: the
+		// secret is never taken from one.
+		{name: "the secret in a cookie", method: "GET", target: "/s3_cors/sources", header: []string{"Cookie", "s3cors_page=" + b.token}, status: http.StatusUnauthorized},
+		{name: "the secret in the query", method: "GET", target: "/s3_cors/sources?token=" + b.token, status: http.StatusUnauthorized},
+		{name: "a route", method: "GET", target: "/s3_cors/sources", header: []string{token, b.token, "Sec-Fetch-Mode", "cors", "Sec-Fetch-Site", "same-origin"},
+			status: 200, forward: true},
+		{name: "another Host (DNS rebinding)", method: "GET", target: "/s3_cors/", header: []string{token, b.token, "Host", "evil.example:4242"}, status: http.StatusForbidden},
+		{name: "another Host for a route", method: "GET", target: "/s3_cors/sources", header: []string{token, b.token, "Host", "evil.example:4242"}, status: http.StatusForbidden},
 		{name: "same-origin write", method: "PUT", target: "/s3_cors/buckets/photos",
-			header: []string{"Cookie", cookie, "Origin", "http://127.0.0.1:4242", "Sec-Fetch-Mode", "cors", "Referer", "http://127.0.0.1:4242/s3_cors/"}, status: 200, forward: true},
-		{name: "cross-origin write", method: "PUT", target: "/s3_cors/buckets/photos", header: []string{"Cookie", cookie, "Origin", "https://evil.example"}, status: http.StatusForbidden},
-		{name: "write without Origin", method: "DELETE", target: "/s3_cors/buckets/photos", header: []string{"Cookie", cookie}, status: http.StatusForbidden},
-		{name: "outside the admin routes", method: "GET", target: "/config/", header: []string{"Cookie", cookie}, status: http.StatusSeeOther, location: "/s3_cors/"},
+			header: []string{token, b.token, "Origin", "http://127.0.0.1:4242", "Sec-Fetch-Mode", "cors", "Referer", "http://127.0.0.1:4242/s3_cors/"}, status: 200, forward: true},
+		{name: "same-origin write without the secret", method: "PUT", target: "/s3_cors/buckets/photos",
+			header: []string{"Origin", "http://127.0.0.1:4242"}, status: http.StatusUnauthorized},
+		{name: "cross-origin write", method: "PUT", target: "/s3_cors/buckets/photos", header: []string{token, b.token, "Origin", "https://evil.example"}, status: http.StatusForbidden},
+		{name: "write without Origin", method: "DELETE", target: "/s3_cors/buckets/photos", header: []string{token, b.token}, status: http.StatusForbidden},
+		{name: "a write to the page's path", method: "POST", target: "/s3_cors/", status: http.StatusUnauthorized},
+		{name: "outside the admin routes", method: "GET", target: "/config/", header: []string{token, b.token}, status: http.StatusSeeOther, location: "/s3_cors/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +100,9 @@ func TestPageBridge(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
+			if c := rec.Header().Values("Set-Cookie"); len(c) != 0 {
+				t.Errorf("Set-Cookie %q: a cookie of 127.0.0.1 reaches every port of it", c)
+			}
 			if tt.location != "" && rec.Header().Get("Location") != tt.location {
 				t.Errorf("Location %q", rec.Header().Get("Location"))
 			}
@@ -103,19 +119,21 @@ func TestPageBridge(t *testing.T) {
 			if got.Method != tt.method || got.URL.Path != strings.Split(tt.target, "?")[0] {
 				t.Errorf("forwarded %s %s", got.Method, got.URL.Path)
 			}
-			for _, h := range []string{"Cookie", "Referer", "Sec-Fetch-Mode", "Sec-Fetch-Site"} {
+			for _, h := range []string{"Cookie", "Referer", "Sec-Fetch-Mode", "Sec-Fetch-Site", api.PageTokenHeader} {
 				if v := got.Header.Get(h); v != "" {
 					t.Errorf("forwarded %s: %q", h, v)
 				}
 			}
 		})
 	}
-	t.Run("login cookie", func(t *testing.T) {
-		rec := httptest.NewRecorder()
-		b.ServeHTTP(rec, httptest.NewRequest("GET", "http://"+b.host+"/login?token="+b.token, nil))
-		c := rec.Result().Cookies()
-		if len(c) != 1 || c[0].Name != sessionCookie || c[0].Value != b.token || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
-			t.Errorf("cookies %+v", c)
+	t.Run("printed URL", func(t *testing.T) {
+		// The secret is in the fragment, which a browser sends to no server.
+		u, err := url.Parse(b.loginURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Host != b.host || u.Path != "/s3_cors/" || u.RawQuery != "" || u.Fragment != "token="+b.token {
+			t.Errorf("printed URL %s", u)
 		}
 	})
 }

@@ -9,6 +9,27 @@ const API = '/s3_cors';
 const PAGE_SIZE = 200; // rows rendered at once, so that 10,000 buckets stay fast
 const $ = (id) => document.getElementById(id);
 
+// The secret of `caddy s3-cors page`. The URL it prints carries it in the
+// fragment (#token=...), which the browser sends to no server and puts in
+// no Referer; the page keeps it in this tab's session storage, which other
+// ports of the address cannot read (a cookie would reach every one of
+// them), and sends it in a header that no other site can make the browser
+// send. Served by the admin API directly, there is none.
+const TOKEN_HEADER = 'S3cors-Page-Token';
+const TOKEN_KEY = 's3cors-page-token';
+const token = takeToken();
+
+function takeToken() {
+  const m = /^#token=([\w-]+)$/.exec(location.hash);
+  let t = m ? m[1] : '';
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else t = sessionStorage.getItem(TOKEN_KEY) || '';
+  } catch (e) { /* no storage: the token lives as long as the page */ }
+  if (m) history.replaceState(null, '', location.pathname + location.search);
+  return t;
+}
+
 // el builds an element; string children become text nodes.
 function el(tag, props, ...children) {
   const e = document.createElement(tag);
@@ -36,6 +57,7 @@ async function call(method, path, {body, type, accept} = {}) {
   const headers = {};
   if (type) headers['Content-Type'] = type;
   if (accept) headers.Accept = accept;
+  if (token) headers[TOKEN_HEADER] = token;
   let res;
   try {
     res = await fetch(API + path, {method, headers, body, cache: 'no-store', credentials: 'same-origin'});
