@@ -73,3 +73,37 @@ func TestFileStoragePutFailsMidWrite(t *testing.T) {
 		t.Errorf("files left in the buckets directory: %v", names)
 	}
 }
+
+// TestFileStorageKeyNotARegularFile: a key that is a FIFO (made by hand, or
+// a symbolic link to one) must be refused, not opened for reading: that
+// open waits for a writer, forever, and with it the sync (the first one
+// never ends, so every lookup of an unconfigured bucket waited for it, and
+// later ones stop reading every other node's changes). The test holds the
+// FIFO open for reading and writing itself (which on Linux never blocks),
+// so that an implementation that opens it returns instead of hanging, and
+// the test fails.
+func TestFileStorageKeyNotARegularFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := newFileStore(dir)
+	if err := s.Put(ctx, "docs", testXML("https://docs.example")); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "s3_cors", "buckets", "photos.xml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	held, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	b, _, err := s.LoadVersion(ctx, "photos")
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("LoadVersion of a FIFO key: %q, %v; want it refused as not a regular file, without opening it for a read that waits for a writer", b, err)
+	}
+	got, _, err := s.LoadVersion(ctx, "docs")
+	if err != nil || !bytes.Equal(got, testXML("https://docs.example")) {
+		t.Errorf("the other key: %q, %v", got, err)
+	}
+}

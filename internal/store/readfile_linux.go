@@ -12,9 +12,13 @@ import (
 // read. A node reads every key at start: this is open, fstat, read and
 // close and nothing else (os.Open would also register the file with the
 // poller and set up its cleanup), which matters for 100,000 keys.
+//
+// Only a regular file is read. O_NONBLOCK keeps the open of a FIFO (a key
+// made by hand, or a link to one) from waiting for a writer, which would
+// hold the sync forever; it changes nothing for a regular file.
 func readFile(name string) ([]byte, string, error) {
 	fd, err := retryEINTR(func() (int, error) {
-		return syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		return syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	})
 	if err != nil {
 		return nil, "", &fs.PathError{Op: "open", Path: name, Err: err}
@@ -24,8 +28,12 @@ func readFile(name string) ([]byte, string, error) {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, "", &fs.PathError{Op: "fstat", Path: name, Err: err}
 	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFREG:
+	case syscall.S_IFDIR:
 		return nil, "", fmt.Errorf("%s is a directory", name)
+	default:
+		return nil, "", fmt.Errorf("%s is not a regular file", name)
 	}
 	// Read up to the size the stat gave (certmagic replaces a file by
 	// renaming a new one over it, so the open file does not change), or

@@ -9,8 +9,12 @@ import (
 )
 
 // readFile reads a file whole, with the version (fileVersion) of the file
-// read.
+// read. Only a regular file is read: opening a FIFO (a key made by hand,
+// or a link to one) would wait for a writer, holding the sync forever.
 func readFile(name string) ([]byte, string, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, "", fmt.Errorf("%s is not a regular file", name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, "", err
@@ -22,6 +26,9 @@ func readFile(name string) ([]byte, string, error) {
 	}
 	if fi.IsDir() {
 		return nil, "", fmt.Errorf("%s is a directory", name)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s is not a regular file", name)
 	}
 	// Read up to the size the stat gave (certmagic replaces a file by
 	// renaming a new one over it, so the open file does not change), or
