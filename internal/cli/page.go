@@ -79,7 +79,7 @@ func cmdPage(s streams, fl caddycmd.Flags) (int, error) {
 	if err != nil {
 		return caddy.ExitCodeFailedStartup, err
 	}
-	b.host = ln.Addr().String()
+	b.host = bridgeHost(ln.Addr())
 	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -94,6 +94,20 @@ func cmdPage(s streams, fl caddycmd.Flags) (int, error) {
 		return caddy.ExitCodeFailedStartup, fmt.Errorf("serving the page: %v", err)
 	}
 	return caddy.ExitCodeSuccess, nil
+}
+
+// bridgeHost is the address a browser names the bridge by, in Host and in
+// Origin: the listener's, without the port when it is HTTP's default 80,
+// which browsers leave out.
+func bridgeHost(addr net.Addr) string {
+	host := addr.String()
+	if h, port, err := net.SplitHostPort(host); err == nil && port == "80" {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
 }
 
 // listenLoopback listens on addr, which must be a loopback address: the

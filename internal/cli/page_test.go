@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -150,4 +151,41 @@ func TestListenLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close()
+}
+
+// TestPageBridgeDefaultPort: on port 80 a browser names the address
+// without the port, in Host, in Origin and in the URL it shows; the
+// bridge must take those as its own.
+func TestPageBridgeDefaultPort(t *testing.T) {
+	admin := &checkingAdmin{}
+	adminSrv := httptest.NewServer(admin)
+	defer adminSrv.Close()
+	for _, tt := range []struct{ listen, host string }{
+		{"127.0.0.1:80", "127.0.0.1"},
+		{"[::1]:80", "[::1]"},
+		{"127.0.0.1:8019", "127.0.0.1:8019"},
+	} {
+		t.Run(tt.listen, func(t *testing.T) {
+			b, err := newPageBridge(strings.TrimPrefix(adminSrv.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, err := net.ResolveTCPAddr("tcp", tt.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.host = bridgeHost(addr)
+			if want := "http://" + tt.host + "/s3_cors/#token=" + b.token; b.loginURL() != want {
+				t.Errorf("printed URL %s, want %s", b.loginURL(), want)
+			}
+			req := httptest.NewRequest("PUT", "http://"+tt.host+"/s3_cors/buckets/photos", nil)
+			req.Header.Set(api.PageTokenHeader, b.token)
+			req.Header.Set("Origin", "http://"+tt.host)
+			rec := httptest.NewRecorder()
+			b.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("a write from the page at http://%s: %d %s", tt.host, rec.Code, rec.Body)
+			}
+		})
+	}
 }
