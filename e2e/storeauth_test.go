@@ -99,6 +99,26 @@ func TestStoreAuthorizes(t *testing.T) {
 		wantConfig(t, ad, "photos", storeCORS)
 	})
 
+	t.Run("another operation's permission", func(t *testing.T) {
+		// MinIO routes PUT ?cors&acl to PutBucketAcl (200 with x-amz-acl
+		// private, for s3:PutBucketPolicy) and GET ?cors&location to
+		// GetBucketLocation, ahead of bucket CORS: their success must not
+		// pass for the verdict on a CORS request.
+		m.AddUser(t, "acladmin", "acladmin-secret", testenv.BucketPolicy([]string{"s3:PutBucketPolicy", "s3:GetBucketLocation"}, "photos"))
+		evil := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		for _, req := range []*http.Request{
+			signedURL(t, http.MethodPut, c.URL(0)+"/photos?cors&acl", evil, "acladmin", "acladmin-secret", time.Now(),
+				"X-Amz-Acl", "private"),
+			signedURL(t, http.MethodGet, c.URL(0)+"/photos?cors&location", "", "acladmin", "acladmin-secret", time.Now()),
+		} {
+			res := send(t, req)
+			if res.status != http.StatusBadRequest || s3Code(res.body) != "InvalidArgument" {
+				t.Errorf("%s %s: %d %s", req.Method, req.URL.RequestURI(), res.status, res.body)
+			}
+		}
+		wantConfig(t, ad, "photos", storeCORS)
+	})
+
 	t.Run("Go SDK", func(t *testing.T) {
 		ctx := context.Background()
 		sdk, _ := newSDK(t, c.URL(0), "corsadmin", "corsadmin-secret")

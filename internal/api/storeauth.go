@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +89,10 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		writeError(w, r, logErr, errors.New("s3_cors s3 api: authorize store: no handler follows s3_cors on this route"))
 		return nil, nil, false
 	}
+	if err := checkStoreQuery(r.URL.RawQuery); err != nil {
+		err.WriteTo(w)
+		return nil, nil, false
+	}
 	if r.Method != http.MethodGet && !isSigned(r) {
 		// A store may let anonymous callers in (a public bucket policy),
 		// but a write nobody authenticated is never accepted.
@@ -145,6 +150,44 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		return nil, nil, false
 	}
 	return res.Body, res.Trailer, true
+}
+
+// checkStoreQuery refuses a `?cors` query that the store could route to
+// another operation than bucket CORS, whose success (or NotImplemented)
+// would then be taken for the verdict on this one: MinIO routes PUT
+// `?cors&acl` to PutBucketAcl (200 for a user with s3:PutBucketPolicy) and
+// GET `?cors&location` to GetBucketLocation, ahead of bucket CORS; its
+// router also splits the query at `;` and skips a key or value that does
+// not unescape (GET `?cors=%zz` lists the objects). So the query may hold
+// only `cors` and the parameters of a presigned URL (`X-Amz-*`, and
+// SigV2's AWSAccessKeyId, Expires and Signature), each one unescaping.
+func checkStoreQuery(query string) *s3err.Error {
+	for query != "" {
+		var part string
+		part, query, _ = strings.Cut(query, "&")
+		if part == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(part, "=")
+		key, kerr := url.QueryUnescape(rawKey)
+		_, verr := url.QueryUnescape(rawValue)
+		if kerr == nil && verr == nil && !strings.Contains(part, ";") && (key == "cors" || isSignatureParam(key)) {
+			continue
+		}
+		return s3err.InvalidArgument(msgStoreQuery, s3err.Field{Name: "ArgumentName", Value: rawKey})
+	}
+	return nil
+}
+
+// msgStoreQuery is the message of the InvalidArgument that refuses a
+// query checkStoreQuery does not take.
+const msgStoreQuery = "A bucket CORS request the store authorizes takes no query parameter but cors and those of a presigned URL."
+
+// isSignatureParam reports whether key is a query parameter of a
+// presigned URL (SigV4's X-Amz-*, SigV2's), which no store routes on.
+func isSignatureParam(key string) bool {
+	return len(key) > len("x-amz-") && strings.EqualFold(key[:len("x-amz-")], "x-amz-") ||
+		key == "AWSAccessKeyId" || key == "Expires" || key == "Signature"
 }
 
 // isSigned reports whether r carries a signature for the store to check:
