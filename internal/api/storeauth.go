@@ -33,7 +33,8 @@ import (
 // A store that implements bucket CORS itself and answers with a success
 // has done the operation: the module does the same to its own
 // configurations, so that what it enforces is what the store holds (a GET
-// is answered from the module's configuration).
+// is answered from the module's configuration). As any HTTP server answers
+// a success, that verdict is trusted only after a probe made for it.
 //
 // It fails closed: before it acts on a verdict, it makes sure the store
 // refuses a request signed with an unknown access key (a probe, repeated
@@ -120,7 +121,8 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		s3err.AccessDenied().WriteTo(w)
 		return nil, nil, false
 	}
-	switch verdictOf(r.Method, rec) {
+	verdict := verdictOf(r.Method, rec)
+	switch verdict {
 	case verdictRefused:
 		if rec.code() == "NoSuchBucket" && a.OnBucket != nil {
 			a.OnBucket(bucket, false)
@@ -133,7 +135,9 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		rec.replay(w)
 		return nil, nil, false
 	}
-	if refusal := a.trust(r, store, logErr); refusal != nil {
+	// Any HTTP server answers a success (a proxy's page while the store is
+	// down): that verdict is trusted only on a probe made for it.
+	if refusal := a.trust(r, store, logErr, verdict == verdictStoreDid); refusal != nil {
 		refusal.WriteTo(w)
 		return nil, nil, false
 	}
@@ -286,10 +290,10 @@ func verdictOf(method string, rec *recorder) verdict {
 
 // trust answers nil when the last probe showed that the store refuses a
 // request signed with an unknown access key and is younger than the
-// interval; otherwise it probes again (one probe at a time) and answers
-// the error that refuses the client's request when the store is not
-// trusted.
-func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger) *s3err.Error {
+// interval (and fresh is false); otherwise it probes again (one probe at a
+// time) and answers the error that refuses the client's request when the
+// store is not trusted.
+func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger, fresh bool) *s3err.Error {
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
@@ -300,7 +304,7 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.probedAt.IsZero() && now().Sub(a.probedAt) < interval {
+	if !fresh && !a.probedAt.IsZero() && now().Sub(a.probedAt) < interval {
 		return a.refusal
 	}
 	rec, err := roundTrip(store, probeRequest(r, now()))

@@ -35,6 +35,7 @@ type fakeStore struct {
 	public   bool // a bucket policy lets anonymous callers do anything
 	corsImpl bool // implement bucket CORS: answer with a success
 	down     bool // unreachable: return an error, write nothing
+	okToAll  bool // behind a proxy that answers every request 200 (its maintenance page)
 	seen     []*seenRequest
 }
 
@@ -64,6 +65,11 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("dial tcp: connection refused")
 	}
 	f.seen = append(f.seen, &seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(body)})
+	if f.okToAll {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<html>Down for maintenance</html>")
+		return nil
+	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Access-Control-Allow-Credentials", "true")
 	w.Header().Add("Vary", "Origin")
@@ -410,6 +416,48 @@ func TestStoreAuthorityProbeInterval(t *testing.T) {
 		}
 		if got := store.probes(); got != st.probes {
 			t.Errorf("%s: %d probes, want %d", st.name, got, st.probes)
+		}
+	}
+}
+
+// TestStoreAuthoritySuccessProbesAgain checks that a success, which any
+// HTTP server answers, is trusted only after a probe made for it: a proxy
+// in front of the store that starts answering every request 200 within
+// the probe interval gets no write or read through.
+func TestStoreAuthoritySuccessProbesAgain(t *testing.T) {
+	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>`
+	evilXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	store := newFakeStore()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	s := &S3API{Store: &StoreAuthority{Now: func() time.Time { return now }}, LogError: (&errLog{}).log}
+	configs := newMem(t, nil)
+	steps := []struct {
+		name    string
+		okToAll bool
+		req     *http.Request
+		status  int
+		probes  int
+	}{
+		{"a user allowed to puts", false, signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", md5Base64(putXML)), 200, 1},
+		{"a stranger puts through the proxy's 200", true, signedAs("STRANGER", "PUT", "/photos?cors", evilXML, "Content-MD5", md5Base64(evilXML)), 403, 2},
+		{"a stranger deletes through the proxy's 200", true, signedAs("STRANGER", "DELETE", "/photos?cors", ""), 403, 2},
+		{"anonymous get through the proxy's 200", true, signedAs("", "GET", "/photos?cors", ""), 403, 2},
+	}
+	for _, st := range steps {
+		now = now.Add(time.Second)
+		store.mu.Lock()
+		store.okToAll = st.okToAll
+		store.mu.Unlock()
+		rec := httptest.NewRecorder()
+		s.ServeCORS(rec, st.req, "photos", configs, store.serve)
+		if rec.Code != st.status {
+			t.Errorf("%s: status %d, want %d: %s", st.name, rec.Code, st.status, rec.Body)
+		}
+		if got := store.probes(); got < st.probes {
+			t.Errorf("%s: %d probes, want at least %d", st.name, got, st.probes)
+		}
+		if cfg, ok := configs.get("photos"); !ok || !cfg.Equal(mustConfig(t, putXML)) {
+			t.Fatalf("%s: photos has %v (present %v), want the allowed user's", st.name, cfg, ok)
 		}
 	}
 }
