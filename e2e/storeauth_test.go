@@ -119,6 +119,13 @@ func TestStoreAuthorizes(t *testing.T) {
 		wantConfig(t, ad, "photos", storeCORS)
 	})
 
+	t.Run("presigned, allowed user", func(t *testing.T) {
+		u := presignCORS(t, http.MethodGet, c.URL(0), "photos", "corsadmin", "corsadmin-secret", time.Now(), 5*time.Minute)
+		if res := send(t, newRequest(t, http.MethodGet, u, "")); res.status != http.StatusOK || !strings.Contains(res.body, "https://app.example.com") {
+			t.Errorf("presigned GetBucketCors: %d %s", res.status, res.body)
+		}
+	})
+
 	t.Run("Go SDK", func(t *testing.T) {
 		ctx := context.Background()
 		sdk, _ := newSDK(t, c.URL(0), "corsadmin", "corsadmin-secret")
