@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"reflect"
 	"strings"
@@ -9,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/minio/minio-go/v7"
 
@@ -124,6 +129,23 @@ func TestStoreAuthorizes(t *testing.T) {
 		if res := send(t, newRequest(t, http.MethodGet, u, "")); res.status != http.StatusOK || !strings.Contains(res.body, "https://app.example.com") {
 			t.Errorf("presigned GetBucketCors: %d %s", res.status, res.body)
 		}
+	})
+
+	t.Run("presigned for one body, sent with another", func(t *testing.T) {
+		// MinIO checks a presigned request's signature over the payload
+		// hash of its X-Amz-Content-Sha256 query parameter, and does not
+		// read the body of PutBucketCors: the module checks the body
+		// against that hash.
+		signedFor := `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		evil := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		u := presignPayload(t, http.MethodPut, c.URL(0)+"/photos?cors=", signedFor, "corsadmin", "corsadmin-secret")
+		req := newRequest(t, http.MethodPut, u, evil)
+		sum := md5.Sum([]byte(evil))
+		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		if res := send(t, req); res.status != http.StatusBadRequest || s3Code(res.body) != "XAmzContentSHA256Mismatch" {
+			t.Errorf("presigned put of another body: %d %s", res.status, res.body)
+		}
+		wantConfig(t, ad, "photos", storeCORS)
 	})
 
 	t.Run("Go SDK", func(t *testing.T) {
@@ -323,4 +345,27 @@ func TestStoreModeRootCredentials(t *testing.T) {
 	if _, res := adminOf(t, c).getJSON("photos"); res.status != http.StatusNotFound {
 		t.Errorf("after delete-bucket-cors: %d %s", res.status, res.body)
 	}
+}
+
+// presignPayload presigns method url for body with the SDK's SigV4
+// presigner, the body's hash in the signed query parameter
+// X-Amz-Content-Sha256 (which MinIO takes for the payload hash).
+func presignPayload(t *testing.T, method, url, body, accessKey, secretKey string) string {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	hash := hex.EncodeToString(sum[:])
+	q := req.URL.Query()
+	q.Set("X-Amz-Expires", "300")
+	q.Set("X-Amz-Content-Sha256", hash)
+	req.URL.RawQuery = q.Encode()
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(),
+		aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}, req, hash, "s3", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
 }

@@ -144,7 +144,7 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 	if a.OnBucket != nil {
 		a.OnBucket(bucket, true)
 	}
-	res, err := sigv4.ReadPayload(withBody(r, raw), s3cors.MaxBodySize+1)
+	res, err := sigv4.ReadPayload(withPayloadHash(withBody(r, raw)), s3cors.MaxBodySize+1)
 	if err != nil {
 		writeError(w, r, logErr, fmt.Errorf("s3_cors s3 api: %s %s?cors: %w", r.Method, bucket, err))
 		return nil, nil, false
@@ -192,6 +192,31 @@ const msgStoreQuery = "A bucket CORS request the store authorizes takes no query
 func isSignatureParam(key string) bool {
 	return len(key) > len("x-amz-") && strings.EqualFold(key[:len("x-amz-")], "x-amz-") ||
 		key == "AWSAccessKeyId" || key == "Expires" || key == "Signature"
+}
+
+// withPayloadHash sets r's X-Amz-Content-Sha256 header to the payload
+// hash the store's signature check covered, as MinIO takes it, so that the
+// body is checked against what was signed: for a header-signed SigV4
+// request the header, or else the empty body's hash; for a presigned one
+// the X-Amz-Content-Sha256 query parameter, or else the header, or else
+// UNSIGNED-PAYLOAD. Other requests (anonymous, SigV2) keep their header.
+func withPayloadHash(r *http.Request) *http.Request {
+	const name = "X-Amz-Content-Sha256"
+	_, hasHeader := r.Header[name]
+	query := r.URL.Query()
+	switch {
+	case strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256"):
+		if !hasHeader {
+			r.Header.Set(name, sigv4.EmptyPayload)
+		}
+	case query.Has("X-Amz-Credential"):
+		if v, ok := query[name]; ok {
+			r.Header.Set(name, v[0])
+		} else if !hasHeader {
+			r.Header.Set(name, sigv4.UnsignedPayload)
+		}
+	}
+	return r
 }
 
 // isSigned reports whether r carries a signature for the store to check:

@@ -180,9 +180,29 @@ func signedAs(key, method, target, body string, kv ...string) *http.Request {
 	return newRequest(method, target, body, kv...)
 }
 
+// presignedAs builds a `?cors` request presigned with key, its signed
+// query carrying X-Amz-Content-Sha256=payloadHash when not empty, as
+// MinIO takes it; no payload hash header unless given.
+func presignedAs(key, method, target, body, payloadHash string, kv ...string) *http.Request {
+	target += "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + key + "%2F20261130%2Fus-east-1%2Fs3%2Faws4_request" +
+		"&X-Amz-Date=20261130T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123"
+	if payloadHash != "" {
+		target += "&X-Amz-Content-Sha256=" + payloadHash
+	}
+	return newRequest(method, target, body, kv...)
+}
+
+// sha256Hex is the hex SHA-256 of s.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
 func TestStoreAuthority(t *testing.T) {
 	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>`
 	putMD5 := md5Base64(putXML)
+	evilXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	evilMD5 := md5Base64(evilXML)
 	tests := []struct {
 		name   string
 		store  func(*fakeStore)
@@ -263,6 +283,21 @@ func TestStoreAuthority(t *testing.T) {
 				"&X-Amz-Date=20261130T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123", putXML,
 			"Content-MD5", putMD5),
 			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "presigned put whose signed payload hash is not the body's",
+			req:    presignedAs("CORSADMIN", "PUT", "/photos?cors", evilXML, sha256Hex(putXML), "Content-MD5", evilMD5),
+			status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
+		{name: "presigned put whose signed payload hash is not the body's, the body's in the header",
+			req: presignedAs("CORSADMIN", "PUT", "/photos?cors", evilXML, sha256Hex(putXML),
+				"Content-MD5", evilMD5, "X-Amz-Content-Sha256", sha256Hex(evilXML)),
+			status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
+		{name: "presigned put with its payload hash in the query",
+			req:    presignedAs("CORSADMIN", "PUT", "/photos?cors", putXML, sha256Hex(putXML), "Content-MD5", putMD5),
+			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "header-signed put without x-amz-content-sha256: the store took the body for empty", req: func() *http.Request {
+			r := signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5)
+			r.Header.Del("X-Amz-Content-Sha256")
+			return r
+		}(), status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
 		{name: "put without integrity header", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML),
 			status: 400, code: "InvalidRequest", forwarded: true, probes: 1},
 	}
