@@ -148,6 +148,33 @@ func TestStoreAuthorizes(t *testing.T) {
 		wantConfig(t, ad, "photos", storeCORS)
 	})
 
+	t.Run("anonymous with a lone signature parameter", func(t *testing.T) {
+		// A bucket policy lets anyone manage the CORS of "open". MinIO
+		// takes a request with X-Amz-Signature (or SigV2's Signature) but
+		// no credential for anonymous; the module must not take it for
+		// signed: a write nobody authenticated is never accepted.
+		makeBucket(t, mc, "open")
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},` +
+			`"Action":["s3:PutBucketCors","s3:DeleteBucketCors"],"Resource":["arn:aws:s3:::open"]}]}`
+		if err := mc.SetBucketPolicy(ctx, "open", policy); err != nil {
+			t.Fatalf("bucket policy: %v", err)
+		}
+		body := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		sum := md5.Sum([]byte(body))
+		for _, query := range []string{"cors&X-Amz-Signature=0", "cors&Signature=0"} {
+			res := send(t, newRequest(t, http.MethodPut, c.URL(0)+"/open?"+query, body,
+				"Content-MD5", base64.StdEncoding.EncodeToString(sum[:])))
+			if res.status != http.StatusForbidden || s3Code(res.body) != "AccessDenied" {
+				t.Errorf("anonymous put ?%s: %d %s", query, res.status, res.body)
+			}
+		}
+		if _, res := ad.getJSON("open"); res.status != http.StatusNotFound {
+			t.Errorf("an anonymous write was stored: %d %s", res.status, res.body)
+		}
+	})
+
 	t.Run("Go SDK", func(t *testing.T) {
 		ctx := context.Background()
 		sdk, _ := newSDK(t, c.URL(0), "corsadmin", "corsadmin-secret")

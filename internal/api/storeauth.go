@@ -220,14 +220,18 @@ func withPayloadHash(r *http.Request) *http.Request {
 }
 
 // isSigned reports whether r carries a signature for the store to check:
-// an Authorization header, or the signature of a presigned URL (SigV4's
-// X-Amz-Signature, SigV2's Signature).
+// an Authorization header, or a presigned URL's credential and signature
+// (SigV4's X-Amz-Credential and X-Amz-Signature, SigV2's AWSAccessKeyId
+// and Signature). A signature without its credential is not enough: MinIO
+// takes such a request for an anonymous one, which a bucket policy may
+// let in.
 func isSigned(r *http.Request) bool {
 	if r.Header.Get("Authorization") != "" {
 		return true
 	}
 	q := r.URL.Query()
-	return q.Get("X-Amz-Signature") != "" || q.Get("Signature") != ""
+	return q.Get("X-Amz-Credential") != "" && q.Get("X-Amz-Signature") != "" ||
+		q.Get("AWSAccessKeyId") != "" && q.Get("Signature") != ""
 }
 
 // readRaw reads the body as it arrives, at most maxRawBody bytes: a
