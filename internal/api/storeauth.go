@@ -135,6 +135,16 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		rec.replay(w)
 		return nil, nil, false
 	}
+	if verdict == verdictStoreDid && r.Method == http.MethodGet && rec.rootElement() != "CORSConfiguration" {
+		// GetBucketCors answers a CORS configuration: the store took the
+		// request for another operation (MinIO lists the buckets of a
+		// virtual-hosted GET /?cors when it is not set up for
+		// virtual-hosted style), which says nothing about this bucket.
+		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: GET %s?cors: the store answered %d with %q, not a CORS configuration; "+
+			"the module and the store must resolve buckets alike", bucket, rec.status, rec.rootElement()))
+		s3err.AccessDenied().WriteTo(w)
+		return nil, nil, false
+	}
 	// Any HTTP server answers a success (a proxy's page while the store is
 	// down): that verdict is trusted only on a probe made for it.
 	if refusal := a.trust(r, store, logErr, verdict == verdictStoreDid); refusal != nil {
@@ -471,6 +481,21 @@ func (rec *recorder) code() string {
 // when it names none.
 func (rec *recorder) bucketName() string {
 	return rec.errorDoc().BucketName
+}
+
+// rootElement returns the name of the answer body's root XML element, ""
+// when it has none.
+func (rec *recorder) rootElement() string {
+	d := xml.NewDecoder(bytes.NewReader(rec.body.Bytes()))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return start.Name.Local
+		}
+	}
 }
 
 // errorDoc parses the answer's S3 error document; zero when it is none.

@@ -103,6 +103,9 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 				return fail(403, "AccessDenied")
 			}
 			w.WriteHeader(http.StatusOK)
+			if r.URL.Path == "/" {
+				_, _ = io.WriteString(w, `<ListAllMyBucketsResult><Buckets><Bucket><Name>photos</Name></Bucket></Buckets></ListAllMyBucketsResult>`)
+			}
 			return nil
 		}
 		allowed := false
@@ -118,7 +121,10 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if f.corsImpl {
 		if r.Method == http.MethodGet {
-			return fail(404, "NoSuchCORSConfiguration")
+			w.Header().Set("Content-Type", "application/xml")
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+				`<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)
+			return nil
 		}
 		w.WriteHeader(map[string]int{"PUT": 200, "DELETE": 204}[r.Method])
 		return nil
@@ -131,11 +137,13 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 
 // routedElsewhere reports whether MinIO's router takes r for another
 // operation than bucket CORS: PutBucketAcl and GetBucketAcl, and
-// GetBucketLocation, are routed ahead of it, and a cors key whose value
-// does not unescape is not seen at all (a GET lists the objects).
+// GetBucketLocation, are routed ahead of it, a cors key whose value does
+// not unescape is not seen at all (a GET lists the objects), and a GET
+// whose path names no bucket (virtual-hosted style, with MinIO not set up
+// for it) lists the buckets.
 func routedElsewhere(r *http.Request) bool {
 	q := r.URL.Query()
-	return q.Has("acl") || r.Method == http.MethodGet && q.Has("location") || !q.Has("cors")
+	return q.Has("acl") || r.Method == http.MethodGet && (q.Has("location") || r.URL.Path == "/") || !q.Has("cors")
 }
 
 // probes counts the requests the store saw that were signed with the
@@ -458,6 +466,52 @@ func TestStoreAuthorityProbeInterval(t *testing.T) {
 		if got := store.probes(); got != st.probes {
 			t.Errorf("%s: %d probes, want %d", st.name, got, st.probes)
 		}
+	}
+}
+
+// TestStoreAuthorityGetAnswer checks that a GET is answered from the
+// module's configuration only when the store answered GetBucketCors: a
+// store that takes the request for another operation (MinIO lists the
+// buckets of a virtual-hosted `GET /?cors` when it is not set up for
+// virtual-hosted style) tells nothing about the bucket.
+func TestStoreAuthorityGetAnswer(t *testing.T) {
+	tests := []struct {
+		name   string
+		store  func(*fakeStore)
+		req    *http.Request
+		status int
+		logged string
+	}{
+		{name: "a store that implements bucket CORS", store: func(f *fakeStore) { f.corsImpl = true },
+			req: signedAs("READER", "GET", "/photos?cors", ""), status: 200},
+		{name: "a store that lists its buckets", req: signedAs("OTHERS", "GET", "http://photos.s3.example/?cors", ""),
+			status: 403, logged: "not a CORS configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			if tt.store != nil {
+				tt.store(store)
+			}
+			logs := &errLog{}
+			s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+			rec := httptest.NewRecorder()
+			s.ServeCORS(rec, tt.req, "photos", newMem(t, map[string]string{"photos": photosJSON}), store.serve)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			got, err := s3cors.ParseXML(rec.Body.Bytes())
+			if answered := err == nil && got.Equal(mustConfig(t, photosJSON)); answered != (tt.status == 200) {
+				t.Errorf("answered %s, want the configuration %v", rec.Body, tt.status == 200)
+			}
+			var logged []string
+			for _, err := range logs.all() {
+				logged = append(logged, err.Error())
+			}
+			if all := strings.Join(logged, "\n"); (tt.logged == "") != (all == "") || !strings.Contains(all, tt.logged) {
+				t.Errorf("logged %q, want %q", all, tt.logged)
+			}
+		})
 	}
 }
 
