@@ -373,7 +373,7 @@ func signedCORS(t testing.TB, method, base, bucket, body, key, secret string, at
 }
 
 // signedURL is signedCORS for any URL, with the headers given (name,
-// value, ...) signed too.
+// value, ...; "Host" sets the Host sent) signed too.
 func signedURL(t testing.TB, method, url, body, key, secret string, at time.Time, header ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -381,6 +381,10 @@ func signedURL(t testing.TB, method, url, body, key, secret string, at time.Time
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	if body == "" {

@@ -396,3 +396,35 @@ func presignPayload(t *testing.T, method, url, body, accessKey, secretKey string
 	}
 	return signed
 }
+
+// TestStoreModeHostMismatch puts the store mode in virtual-hosted style in
+// front of a MinIO that is not set up for it (no MINIO_DOMAIN): MinIO
+// answers GET /?cors on photos.s3.test with its bucket list, which must not
+// let a user allowed to list buckets read photos' CORS configuration.
+func TestStoreModeHostMismatch(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIO(t)
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://:{{PORT0}} {
+	bind 127.0.0.1
+	s3_cors {
+		bucket host s3.test
+		s3_api {
+			authorize store
+		}
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+`, testenv.CaddyOptions{Ports: 1})
+	makeBucket(t, minioClient(t, m), "photos")
+	m.AddUser(t, "lister", "lister-secret", testenv.BucketPolicy([]string{"s3:ListAllMyBuckets"}, "*"))
+	ad := adminOf(t, c)
+	ad.mustPut("photos", storeCORS)
+
+	res := send(t, signedURL(t, http.MethodGet, c.URL(0)+"/?cors", "", "lister", "lister-secret", time.Now(), "Host", "photos.s3.test"))
+	if res.status != http.StatusForbidden || strings.Contains(res.body, "app.example.com") {
+		t.Errorf("GET /?cors on photos.s3.test by a user who may list buckets: %d %s", res.status, res.body)
+	}
+}
