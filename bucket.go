@@ -36,8 +36,11 @@ type Source struct {
 	//   domain `s3.example.com` is bucket `photos`) and a non-empty path
 	//   after `/` is an object key. A host equal to a base domain is the
 	//   service endpoint, addressed path style, as S3 does; a host under no
-	//   base domain, or with an upper-case letter or a trailing dot (which
-	//   stores read in different ways), addresses no bucket;
+	//   base domain, or with an upper-case letter or a trailing dot, or
+	//   that two base domains read differently (`s3.example.com` with
+	//   base domains `s3.example.com` and `example.com`), or whose bucket
+	//   would be `minio` (MinIO in Kubernetes serves `minio.<domain>` path
+	//   style), addresses no bucket: stores read those in different ways;
 	// - anything else is a placeholder expression, such as
 	//   `{http.request.header.X-Bucket}`, whose value is the bucket; the
 	//   request addresses an object when its path is not `/`.
@@ -197,17 +200,28 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		if !ok {
 			return "", false
 		}
+		matched, prefix := false, ""
 		for _, base := range s.BaseDomains {
-			prefix, ok := underDomain(host, base)
+			p, ok := underDomain(host, base)
 			if !ok {
 				continue
 			}
-			if prefix == "" {
-				return s3cors.SplitURL(r.URL) // the service endpoint: path style
+			if matched && p != prefix {
+				// Base domains one under another read this host two
+				// ways (s3.example.com is the endpoint of one and
+				// bucket s3 of example.com), and stores pick one in
+				// their own order: MinIO sorts its domains by name.
+				return "", false
 			}
-			return prefix, hasKey(r.URL.Path)
+			matched, prefix = true, p
 		}
-		return "", false
+		switch {
+		case !matched, prefix == minioEndpointLabel:
+			return "", false
+		case prefix == "":
+			return s3cors.SplitURL(r.URL) // the service endpoint: path style
+		}
+		return prefix, hasKey(r.URL.Path)
 	default:
 		if repl == nil {
 			return "", false
@@ -215,6 +229,13 @@ func (s *Source) resolve(r *http.Request, repl *caddy.Replacer) (bucket string, 
 		return repl.ReplaceAll(s.Bucket, ""), hasKey(r.URL.Path)
 	}
 }
+
+// minioEndpointLabel is the one label left of a base domain that MinIO,
+// in a Kubernetes pod, serves path style, as an endpoint, instead of as a
+// bucket (cmd/api-router.go: `minio.<domain>` is "ignored by the bucketDNS
+// style"); elsewhere it is bucket minio, which MinIO reserves. Either
+// reading may be the store's, so such a host addresses no bucket.
+const minioEndpointLabel = "minio"
 
 // pathStyle reports whether buckets are named by the first path segment.
 func (s *Source) pathStyle() bool { return s.Bucket == "" || s.Bucket == bucketPath }

@@ -16,6 +16,7 @@ import (
 
 func TestResolve(t *testing.T) {
 	hostSource := Source{Bucket: bucketHost, BaseDomains: []string{"s3.example.com", "*.example.org"}}
+	nestedSource := Source{Bucket: bucketHost, BaseDomains: []string{"s3.example.com", "example.com", "other.org"}}
 	for _, tc := range []struct {
 		name       string
 		source     Source
@@ -53,6 +54,22 @@ func TestResolve(t *testing.T) {
 		{name: "host suffix without dot", source: hostSource, host: "photoss3.example.com", path: "/k", bucket: ""},
 		{name: "host empty label", source: hostSource, host: ".s3.example.com", path: "/k", bucket: ""},
 		{name: "host ipv6", source: hostSource, host: "[::1]:8080", path: "/k", bucket: ""},
+		// Base domains one under another read some hosts two ways, and
+		// stores pick one in their own order (MinIO sorts its domains by
+		// name and accepts such sets of three): no bucket.
+		{name: "nested bases, host is the inner base", source: nestedSource, host: "s3.example.com", path: "/photos/k", bucket: ""},
+		{name: "nested bases, host under both", source: nestedSource, host: "photos.s3.example.com", path: "/k", bucket: ""},
+		{name: "nested bases, host under the outer only", source: nestedSource, host: "photos.example.com", path: "/k", bucket: "photos", object: true},
+		{name: "nested bases, other base", source: nestedSource, host: "photos.other.org", path: "/k", bucket: "photos", object: true},
+		{name: "wildcard over literal base, same reading", source: Source{Bucket: bucketHost, BaseDomains: []string{"*.example.org", "eu.example.org"}},
+			host: "photos.eu.example.org", path: "/k", bucket: "photos", object: true},
+		{name: "wildcard base over literal base itself", source: Source{Bucket: bucketHost, BaseDomains: []string{"eu.example.org", "*.example.org", "example.org"}},
+			host: "eu.example.org", path: "/photos/k", bucket: ""},
+		// MinIO in a Kubernetes pod serves minio.<domain> path style, as
+		// its endpoint: GET /photos/k there is bucket photos, not minio.
+		{name: "host minio label", source: hostSource, host: "minio.s3.example.com", path: "/photos/k", bucket: ""},
+		{name: "host minio label with port", source: hostSource, host: "minio.s3.example.com:8443", path: "/", bucket: ""},
+		{name: "host minio label under another", source: hostSource, host: "x.minio.s3.example.com", path: "/k", bucket: "x.minio", object: true},
 		{name: "placeholder", source: Source{Bucket: "{http.request.header.X-Bucket}"}, header: "photos", path: "/", bucket: "photos"},
 		{name: "placeholder object", source: Source{Bucket: "{http.request.header.X-Bucket}"}, header: "photos", path: "/k", bucket: "photos", object: true},
 		{name: "placeholder empty", source: Source{Bucket: "{http.request.header.X-Bucket}"}, path: "/k", bucket: ""},

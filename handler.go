@@ -298,6 +298,7 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, next caddy
 	defer cw.Release()
 	err := next.ServeHTTP(cw, r)
 	if cw.WroteHeader() {
+		cw.Finish() // the store's CORS trailers
 		return err
 	}
 	if err != nil {

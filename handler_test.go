@@ -79,6 +79,13 @@ func (m *minio) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusEarlyHints)
 		h.Del("Link")
 		_, _ = io.WriteString(w, "hinted")
+	case strings.HasSuffix(r.URL.Path, "/trailers"):
+		h.Set("Trailer", "Access-Control-Allow-Origin, X-Checksum")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "trailed")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("X-Checksum", "c")
+		h[http.TrailerPrefix+"Access-Control-Allow-Credentials"] = []string{"true"}
 	case strings.HasSuffix(r.URL.Path, "/etag"):
 		h.Set("ETag", `"v1"`)
 		if r.Header.Get("If-None-Match") == `"v1"` {
@@ -511,8 +518,9 @@ func TestHandlerFlush(t *testing.T) {
 	}
 }
 
-// TestHandlerInformational: a 1xx response passes through as it is and the
-// final response still gets exactly the rule's headers.
+// TestHandlerInformational: a 1xx response passes through without the
+// store's CORS headers and the final response still gets exactly the
+// rule's headers.
 func TestHandlerInformational(t *testing.T) {
 	m := newMinio(t)
 	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
@@ -538,6 +546,8 @@ func TestHandlerInformational(t *testing.T) {
 	if len(hints) != 1 || hints[0].Get("Link") == "" {
 		t.Fatalf("103 Early Hints not passed through: %v", hints)
 	}
+	// The stand-in store sent its CORS headers with the 103 too.
+	checkHeaders(t, hints[0], testenv.With(noCORS(), "Vary", "Accept-Encoding"))
 	checkHeaders(t, res.Header, testenv.With(noCORS(),
 		"Access-Control-Allow-Origin", "https://app.example.com",
 		"Access-Control-Allow-Credentials", "true",
@@ -546,4 +556,27 @@ func TestHandlerInformational(t *testing.T) {
 		"Access-Control-Max-Age", "3000",
 		"Vary", vary3+"\nAccept-Encoding",
 	))
+}
+
+// TestHandlerTrailers: CORS headers the store sends as trailers do not
+// reach the client, whether it announced them or not; other trailers do.
+func TestHandlerTrailers(t *testing.T) {
+	m := newMinio(t)
+	base := startCaddy(t, "", siteConfig(m, "s3_cors {"+photosRules+"\n}"))
+	for _, origin := range []string{"https://app.example.com", "https://evil.example"} {
+		t.Run(origin, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", base+"/photos/trailers", nil)
+			r.Header.Set("Origin", origin)
+			res, err := client.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(body) != "trailed" {
+				t.Fatalf("body %q", body)
+			}
+			checkHeaders(t, res.Trailer, testenv.With(noCORS(), "X-Checksum", "c"))
+		})
+	}
 }

@@ -14,6 +14,7 @@ const (
 	hdrExposeHeaders    = "Access-Control-Expose-Headers"
 	hdrMaxAge           = "Access-Control-Max-Age"
 	hdrVary             = "Vary"
+	hdrTrailer          = "Trailer"
 )
 
 // WritePreflight answers a preflight: 200 with an empty body and the
@@ -85,9 +86,10 @@ func (d *decoration) addCORS(h http.Header, mergeVary bool) {
 
 // StripCORS removes from h every Access-Control-* header and the Vary
 // tokens Origin, Access-Control-Request-Headers and
-// Access-Control-Request-Method, keeping every other Vary token. Header
-// names are matched case-insensitively, even when set outside
-// http.Header's canonical form.
+// Access-Control-Request-Method, keeping every other Vary token, and the
+// Access-Control-* and Vary names of a Trailer header, which would
+// announce them as trailers. Header names are matched case-insensitively,
+// even when set outside http.Header's canonical form.
 func StripCORS(h http.Header) { stripCORS(h) }
 
 // stripCORS is StripCORS that reports whether a Vary line is left, so
@@ -104,9 +106,69 @@ func stripCORS(h http.Header) (varyLeft bool) {
 			if filterVary(h, name, lines) {
 				varyLeft = true
 			}
+		case len(name) == len(hdrTrailer) && strings.EqualFold(name, hdrTrailer):
+			filterTrailer(h, name, lines)
 		}
 	}
 	return varyLeft
+}
+
+// isCORSHeaderName reports whether name is one of the headers the
+// decoration owns: an Access-Control-* header or Vary.
+func isCORSHeaderName(name string) bool {
+	return len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix) ||
+		strings.EqualFold(name, hdrVary)
+}
+
+// filterTrailer removes the names of CORS headers from the Trailer lines
+// h[name], and the lines left empty: net/http sends the values of the
+// names a Trailer header announces as trailers when the handler returns.
+func filterTrailer(h http.Header, name string, lines []string) {
+	var kept []string
+	changed := false
+	for i, line := range lines {
+		var names []string
+		dropped := false
+		for tok := range strings.SplitSeq(line, ",") {
+			tok = strings.Trim(tok, " \t")
+			if isCORSHeaderName(tok) {
+				dropped = true
+			} else if tok != "" {
+				names = append(names, tok)
+			}
+		}
+		if !dropped {
+			if changed {
+				kept = append(kept, line)
+			}
+			continue
+		}
+		if !changed {
+			changed = true
+			kept = append(make([]string, 0, len(lines)), lines[:i]...)
+		}
+		if len(names) > 0 {
+			kept = append(kept, strings.Join(names, ", "))
+		}
+	}
+	switch {
+	case !changed:
+	case len(kept) == 0:
+		delete(h, name)
+	default:
+		h[name] = kept
+	}
+}
+
+// stripCORSTrailers removes the CORS headers that a handler set as
+// trailers, under http.TrailerPrefix, after the response's headers went
+// out.
+func stripCORSTrailers(h http.Header) {
+	for name := range h {
+		if rest, ok := strings.CutPrefix(name, http.TrailerPrefix); ok && isCORSHeaderName(rest) {
+			delete(h, name)
+		}
+	}
 }
 
 // acPrefix starts the name of every CORS response header.

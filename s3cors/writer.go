@@ -18,6 +18,9 @@ type ResponseWriter struct {
 	decoration  decoration
 	keep        bool
 	wroteHeader bool
+	// headerLen is the number of header names once decorated: a handler
+	// that adds trailers with http.TrailerPrefix makes it grow.
+	headerLen int
 }
 
 // NewResponseWriter returns w decorated with d. keep keeps the store's
@@ -59,20 +62,33 @@ func (w *ResponseWriter) Release() {
 var writerPool = sync.Pool{New: func() any { return new(ResponseWriter) }}
 
 // WriteHeader decorates the headers before a final status. Informational
-// statuses (100 Continue, 103 Early Hints) pass through untouched: the
-// final header is still to come.
+// statuses (100 Continue, 103 Early Hints) pass through with none of the
+// rule's headers, the final header is still to come, and without the
+// store's CORS headers (kept only as the final response keeps them):
+// net/http sends the whole header map with a 1xx, and Caddy's
+// reverse_proxy puts the store's 1xx headers in it.
 func (w *ResponseWriter) WriteHeader(code int) {
 	if w.wroteHeader {
 		w.ResponseWriter.WriteHeader(code) // let net/http report the superfluous call
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if !w.keep || w.decoration.rule != nil {
+			stripCORS(w.ResponseWriter.Header())
+		}
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.wroteHeader = true
-	w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
+	w.decorateFinal()
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// decorateFinal decorates the headers as the final status goes out.
+func (w *ResponseWriter) decorateFinal() {
+	w.wroteHeader = true
+	h := w.ResponseWriter.Header()
+	w.decoration.decorate(h, w.keep)
+	w.headerLen = len(h)
 }
 
 // Write writes the body. Before the first bytes it decorates the headers
@@ -80,7 +96,7 @@ func (w *ResponseWriter) WriteHeader(code int) {
 // http.ResponseWriter sends on a Write without WriteHeader.
 func (w *ResponseWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
-		w.Finish()
+		w.decorateFinal()
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -91,7 +107,7 @@ func (w *ResponseWriter) Write(b []byte) (int, error) {
 // not without this wrapper.
 func (w *ResponseWriter) WriteString(s string) (int, error) {
 	if !w.wroteHeader {
-		w.Finish()
+		w.decorateFinal()
 	}
 	return io.WriteString(w.ResponseWriter, s)
 }
@@ -130,13 +146,23 @@ func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Finish decorates the headers of a response whose handler returned
-// without writing anything, so that the implicit 200 net/http sends still
-// carries them. It writes no status itself.
+// Finish ends a response once its handler has returned. It decorates
+// the headers of a response whose handler wrote nothing, so that the
+// implicit 200 net/http sends still carries them, and writes no status
+// itself. Of a response already written it removes the CORS trailers the
+// handler set after the body with http.TrailerPrefix (Caddy's
+// reverse_proxy passes the store's trailers on that way), which net/http
+// would send when the handler returns; those announced in a Trailer
+// header lost their announcement when the headers were decorated.
 func (w *ResponseWriter) Finish() {
 	if !w.wroteHeader {
-		w.wroteHeader = true
-		w.decoration.decorate(w.ResponseWriter.Header(), w.keep)
+		w.decorateFinal()
+		return
+	}
+	// Only a header set that grew can hold new trailers: the usual
+	// response costs one length.
+	if h := w.ResponseWriter.Header(); len(h) > w.headerLen && (!w.keep || w.decoration.rule != nil) {
+		stripCORSTrailers(h)
 	}
 }
 

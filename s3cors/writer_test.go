@@ -2,9 +2,12 @@ package s3cors
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -346,4 +349,110 @@ func TestHasDotSegmentEveryShortPath(t *testing.T) {
 		}
 	}
 	walk()
+}
+
+// TestInformationalCarriesNoStoreCORS checks that a 1xx response (103
+// Early Hints, 100 Continue) goes out without the CORS headers the store
+// put in the header map: net/http sends the whole map with a 1xx, and
+// Caddy's reverse_proxy copies the store's 1xx headers into it. With
+// keep, and no rule matched, the store's headers stay, as on the final
+// response.
+func TestInformationalCarriesNoStoreCORS(t *testing.T) {
+	for _, tt := range []struct {
+		name, rules string
+		keep        bool
+		wantKept    bool
+	}{
+		{"rule matched", `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`, false, false},
+		{"no rule matched", `[{"AllowedOrigins":["https://other"],"AllowedMethods":["GET"]}]`, false, false},
+		{"keep, rule matched", `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`, true, false},
+		{"keep, no rule matched", `[{"AllowedOrigins":["https://other"],"AllowedMethods":["GET"]}]`, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.rules)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				cw := acquireWriter(w, tt.keep)
+				defer cw.Release()
+				p.matchActual(&cw.decoration, r)
+				h := cw.Header()
+				h.Set("Link", "</a.css>; rel=preload")
+				h.Set("Access-Control-Allow-Origin", "https://a")
+				h.Set("access-control-allow-credentials", "true")
+				h.Add("Vary", "Origin, Accept-Encoding")
+				cw.WriteHeader(http.StatusEarlyHints)
+				_, _ = io.WriteString(cw, "body")
+			}))
+			defer srv.Close()
+			var hints []http.Header
+			trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+				hints = append(hints, http.Header(h))
+				return nil
+			}}
+			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL+"/b/k", nil)
+			req.Header.Set("Origin", "https://a")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if len(hints) != 1 || hints[0].Get("Link") == "" {
+				t.Fatalf("103 not passed through: %v", hints)
+			}
+			kept := hints[0].Get(hdrAllowOrigin) != "" || hints[0].Get(hdrAllowCredentials) != "" || hints[0].Get(hdrVary) != "Accept-Encoding"
+			if kept != tt.wantKept {
+				t.Errorf("103 headers %v: store's CORS headers kept %v, want %v", hints[0], kept, tt.wantKept)
+			}
+		})
+	}
+}
+
+// TestTrailersCarryNoStoreCORS checks that CORS headers sent as trailers
+// do not get through: neither announced in a Trailer header (whose
+// Access-Control-* and Vary names go) nor set after the body with
+// http.TrailerPrefix (removed when the handler returns), as Caddy's
+// reverse_proxy passes a store's trailers on. Other trailers stay.
+func TestTrailersCarryNoStoreCORS(t *testing.T) {
+	for _, tt := range []struct {
+		name, rules string
+	}{
+		{"rule matched", `[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]`},
+		{"no rule matched", `[{"AllowedOrigins":["https://other"],"AllowedMethods":["GET"]}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.rules)
+			srv := httptest.NewServer(Wrap(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Trailer", "Access-Control-Allow-Origin, X-Checksum")
+				h.Add("Trailer", "vary")
+				w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(w, "body")
+				h.Add("Access-Control-Allow-Origin", "https://a")
+				h.Set("X-Checksum", "c")
+				h.Add("Vary", "Origin")
+				h[http.TrailerPrefix+"Access-Control-Allow-Credentials"] = []string{"true"}
+				h[http.TrailerPrefix+"access-control-expose-headers"] = []string{"ETag"}
+				h[http.TrailerPrefix+"X-Other"] = []string{"o"}
+			})))
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL+"/b/k", nil)
+			req.Header.Set("Origin", "https://a")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(body) != "body" {
+				t.Fatalf("body %q", body)
+			}
+			for name, values := range res.Trailer {
+				if strings.HasPrefix(strings.ToLower(name), "access-control-") || strings.EqualFold(name, hdrVary) {
+					t.Errorf("trailer %s: %q", name, values)
+				}
+			}
+			if res.Trailer.Get("X-Checksum") != "c" || res.Trailer.Get("X-Other") != "o" {
+				t.Errorf("other trailers lost: %v", res.Trailer)
+			}
+		})
+	}
 }
