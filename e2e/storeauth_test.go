@@ -151,8 +151,9 @@ func TestStoreAuthorizes(t *testing.T) {
 	t.Run("anonymous with a lone signature parameter", func(t *testing.T) {
 		// A bucket policy lets anyone manage the CORS of "open". MinIO
 		// takes a request with X-Amz-Signature (or SigV2's Signature) but
-		// no credential for anonymous; the module must not take it for
-		// signed: a write nobody authenticated is never accepted.
+		// no credential, or with a bearer token, for anonymous; the module
+		// must not take it for signed: a write nobody authenticated is
+		// never accepted.
 		makeBucket(t, mc, "open")
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
@@ -163,11 +164,18 @@ func TestStoreAuthorizes(t *testing.T) {
 		}
 		body := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
 		sum := md5.Sum([]byte(body))
-		for _, query := range []string{"cors&X-Amz-Signature=0", "cors&Signature=0"} {
-			res := send(t, newRequest(t, http.MethodPut, c.URL(0)+"/open?"+query, body,
-				"Content-MD5", base64.StdEncoding.EncodeToString(sum[:])))
+		for _, tt := range []struct{ query, authorization string }{
+			{"cors&X-Amz-Signature=0", ""},
+			{"cors&Signature=0", ""},
+			{"cors", "Bearer x"}, // MinIO's S3 API takes a bearer token for anonymous
+		} {
+			req := newRequest(t, http.MethodPut, c.URL(0)+"/open?"+tt.query, body, "Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+			if tt.authorization != "" {
+				req.Header.Set("Authorization", tt.authorization)
+			}
+			res := send(t, req)
 			if res.status != http.StatusForbidden || s3Code(res.body) != "AccessDenied" {
-				t.Errorf("anonymous put ?%s: %d %s", query, res.status, res.body)
+				t.Errorf("anonymous put ?%s (Authorization %q): %d %s", tt.query, tt.authorization, res.status, res.body)
 			}
 		}
 		if _, res := ad.getJSON("open"); res.status != http.StatusNotFound {

@@ -230,13 +230,14 @@ func withPayloadHash(r *http.Request) *http.Request {
 }
 
 // isSigned reports whether r carries a signature for the store to check:
-// an Authorization header, or a presigned URL's credential and signature
-// (SigV4's X-Amz-Credential and X-Amz-Signature, SigV2's AWSAccessKeyId
-// and Signature). A signature without its credential is not enough: MinIO
-// takes such a request for an anonymous one, which a bucket policy may
-// let in.
+// an AWS Authorization header (SigV4's AWS4-HMAC-SHA256, SigV2's AWS), or
+// a presigned URL's credential and signature (SigV4's X-Amz-Credential
+// and X-Amz-Signature, SigV2's AWSAccessKeyId and Signature). Anything
+// less is not enough: MinIO takes a signature without its credential, or
+// a bearer token, for an anonymous request, which a bucket policy may let
+// in.
 func isSigned(r *http.Request) bool {
-	if r.Header.Get("Authorization") != "" {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS") {
 		return true
 	}
 	q := r.URL.Query()
