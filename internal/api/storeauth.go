@@ -135,15 +135,16 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		rec.replay(w)
 		return nil, nil, false
 	}
-	if verdict == verdictStoreDid && r.Method == http.MethodGet && rec.rootElement() != "CORSConfiguration" {
-		// GetBucketCors answers a CORS configuration: the store took the
-		// request for another operation (MinIO lists the buckets of a
-		// virtual-hosted GET /?cors when it is not set up for
-		// virtual-hosted style), which says nothing about this bucket.
-		logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: GET %s?cors: the store answered %d with %q, not a CORS configuration; "+
-			"the module and the store must resolve buckets alike", bucket, rec.status, rec.rootElement()))
-		s3err.AccessDenied().WriteTo(w)
-		return nil, nil, false
+	if verdict == verdictStoreDid {
+		if other := rec.otherOperation(r.Method); other != "" {
+			// The store took the request for another operation than bucket
+			// CORS, which says nothing about this bucket's: see
+			// otherOperation.
+			logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store answered %d %s; "+
+				"the module and the store must resolve buckets alike", r.Method, bucket, rec.status, other))
+			s3err.AccessDenied().WriteTo(w)
+			return nil, nil, false
+		}
 	}
 	// Any HTTP server answers a success (a proxy's page while the store is
 	// down): that verdict is trusted only on a probe made for it.
@@ -482,6 +483,30 @@ func (rec *recorder) code() string {
 // when it names none.
 func (rec *recorder) bucketName() string {
 	return rec.errorDoc().BucketName
+}
+
+// otherOperation tells, for a success answered to a `?cors` request of
+// method, why the store did another operation than bucket CORS: a GET
+// answered with anything but a CORS configuration (MinIO lists the buckets
+// of a virtual-hosted GET /?cors when it is not set up for virtual-hosted
+// style), or a PUT answered with an object's ETag or version (MinIO writes
+// the object of `PUT /photos?cors` when it reads the host as another
+// bucket, `photos` then being a key). It returns "" for an answer bucket
+// CORS may give.
+func (rec *recorder) otherOperation(method string) string {
+	switch method {
+	case http.MethodGet:
+		if root := rec.rootElement(); root != "CORSConfiguration" {
+			return fmt.Sprintf("with %q, not a CORS configuration", root)
+		}
+	case http.MethodPut:
+		for _, name := range []string{"ETag", "X-Amz-Version-Id"} {
+			if rec.header.Get(name) != "" {
+				return "with an object's " + name + ", as to an object write"
+			}
+		}
+	}
+	return ""
 }
 
 // rootElement returns the name of the answer body's root XML element, ""

@@ -105,6 +105,9 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 			if !slices.Contains(methods, "OTHER") {
 				return fail(403, "AccessDenied")
 			}
+			if objectWrite(r) {
+				w.Header().Set("ETag", `"d41d8cd98f00b204e9800998ecf8427e"`)
+			}
 			w.WriteHeader(http.StatusOK)
 			if r.URL.Path == "/" {
 				_, _ = io.WriteString(w, `<ListAllMyBucketsResult><Buckets><Bucket><Name>photos</Name></Bucket></Buckets></ListAllMyBucketsResult>`)
@@ -146,8 +149,20 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 // for it) lists the buckets.
 func routedElsewhere(r *http.Request) bool {
 	q := r.URL.Query()
-	return q.Has("acl") || r.Method == http.MethodGet && (q.Has("location") || r.URL.Path == "/") || !q.Has("cors")
+	return q.Has("acl") || r.Method == http.MethodGet && (q.Has("location") || r.URL.Path == "/") || !q.Has("cors") ||
+		objectWrite(r)
 }
+
+// objectWrite reports whether MinIO takes r for PutObject: it reads the
+// host objectHost (under its MINIO_DOMAIN) as bucket api, so `PUT
+// /photos?cors` there writes the object photos of bucket api.
+func objectWrite(r *http.Request) bool {
+	return r.Method == http.MethodPut && r.Host == objectHost
+}
+
+// objectHost is a host the fake store reads virtual-hosted style while
+// the module reads it path style.
+const objectHost = "api.s3.example"
 
 // probes counts the requests the store saw that were signed with the
 // module's probe key.
@@ -518,6 +533,31 @@ func TestStoreAuthorityGetAnswer(t *testing.T) {
 				t.Errorf("logged %q, want %q", all, tt.logged)
 			}
 		})
+	}
+}
+
+// TestStoreAuthorityObjectWrite checks that a PUT the store answered as
+// an object write (200 with an ETag: MinIO reads the host as another
+// bucket, the module path style) is not taken for its bucket CORS verdict,
+// which would let a user who may write objects of one bucket set
+// another's CORS configuration.
+func TestStoreAuthorityObjectWrite(t *testing.T) {
+	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	req := signedAs("OTHERS", "PUT", "http://"+objectHost+"/photos?cors", putXML, "Content-MD5", md5Base64(putXML))
+	store := newFakeStore()
+	logs := &errLog{}
+	s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+	configs := newMem(t, map[string]string{"photos": photosJSON})
+	rec := httptest.NewRecorder()
+	s.ServeCORS(rec, req, "photos", configs, store.serve)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
+		t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
+	}
+	if got, _ := configs.Configuration("photos"); !got.Equal(mustConfig(t, photosJSON)) {
+		t.Errorf("photos' configuration is now %v", got)
+	}
+	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), "as to an object write") {
+		t.Errorf("logged %v, want one line about an object write", all)
 	}
 }
 
