@@ -42,10 +42,11 @@ import (
 //     the client as the store sent it and changes nothing. A store that
 //     implements bucket CORS and answers with a success has done the
 //     operation: the module does the same, so that what it enforces is
-//     what the store holds. Before acting, the module checks that the
-//     store refuses a request signed with an unknown access key (again
-//     every ProbeInterval); when it does not, every `?cors` request is
-//     refused with 403 AccessDenied and an error is logged.
+//     what the store holds (once a probe made for that success shows the
+//     store refusing an unknown key). Before acting, the module checks
+//     that the store refuses a request signed with an unknown access key
+//     (again every ProbeInterval); when it does not, every `?cors` request
+//     is refused with 403 AccessDenied and an error is logged.
 type S3APIConfig struct {
 	// Authorize is `static` (key pairs given here) or `store` (the
 	// store's users and policies). Default: `static`.

@@ -369,9 +369,23 @@ func (u *upstream) Addr() string { return strings.TrimPrefix(u.URL, "http://") }
 // with SigV4 at time at, as the Go SDK signs it (Content-MD5 on a PUT).
 func signedCORS(t testing.TB, method, base, bucket, body, key, secret string, at time.Time) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(method, base+"/"+bucket+"?cors", strings.NewReader(body))
+	return signedURL(t, method, base+"/"+bucket+"?cors", body, key, secret, at)
+}
+
+// signedURL is signedCORS for any URL, with the headers given (name,
+// value, ...; "Host" sets the Host sent) signed too.
+func signedURL(t testing.TB, method, url, body, key, secret string, at time.Time, header ...string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
 	}
 	if body == "" {
 		req.Body, req.ContentLength = http.NoBody, 0

@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"reflect"
 	"strings"
@@ -9,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/minio/minio-go/v7"
 
@@ -97,6 +102,85 @@ func TestStoreAuthorizes(t *testing.T) {
 		}
 		checkCORS(t, "anonymous put", res.header, nil)
 		wantConfig(t, ad, "photos", storeCORS)
+	})
+
+	t.Run("another operation's permission", func(t *testing.T) {
+		// MinIO routes PUT ?cors&acl to PutBucketAcl (200 with x-amz-acl
+		// private, for s3:PutBucketPolicy) and GET ?cors&location to
+		// GetBucketLocation, ahead of bucket CORS: their success must not
+		// pass for the verdict on a CORS request.
+		m.AddUser(t, "acladmin", "acladmin-secret", testenv.BucketPolicy([]string{"s3:PutBucketPolicy", "s3:GetBucketLocation"}, "photos"))
+		evil := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		for _, req := range []*http.Request{
+			signedURL(t, http.MethodPut, c.URL(0)+"/photos?cors&acl", evil, "acladmin", "acladmin-secret", time.Now(),
+				"X-Amz-Acl", "private"),
+			signedURL(t, http.MethodGet, c.URL(0)+"/photos?cors&location", "", "acladmin", "acladmin-secret", time.Now()),
+		} {
+			res := send(t, req)
+			if res.status != http.StatusBadRequest || s3Code(res.body) != "InvalidArgument" {
+				t.Errorf("%s %s: %d %s", req.Method, req.URL.RequestURI(), res.status, res.body)
+			}
+		}
+		wantConfig(t, ad, "photos", storeCORS)
+	})
+
+	t.Run("presigned, allowed user", func(t *testing.T) {
+		u := presignCORS(t, http.MethodGet, c.URL(0), "photos", "corsadmin", "corsadmin-secret", time.Now(), 5*time.Minute)
+		if res := send(t, newRequest(t, http.MethodGet, u, "")); res.status != http.StatusOK || !strings.Contains(res.body, "https://app.example.com") {
+			t.Errorf("presigned GetBucketCors: %d %s", res.status, res.body)
+		}
+	})
+
+	t.Run("presigned for one body, sent with another", func(t *testing.T) {
+		// MinIO checks a presigned request's signature over the payload
+		// hash of its X-Amz-Content-Sha256 query parameter, and does not
+		// read the body of PutBucketCors: the module checks the body
+		// against that hash.
+		signedFor := `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		evil := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		u := presignPayload(t, http.MethodPut, c.URL(0)+"/photos?cors=", signedFor, "corsadmin", "corsadmin-secret")
+		req := newRequest(t, http.MethodPut, u, evil)
+		sum := md5.Sum([]byte(evil))
+		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		if res := send(t, req); res.status != http.StatusBadRequest || s3Code(res.body) != "XAmzContentSHA256Mismatch" {
+			t.Errorf("presigned put of another body: %d %s", res.status, res.body)
+		}
+		wantConfig(t, ad, "photos", storeCORS)
+	})
+
+	t.Run("anonymous with a lone signature parameter", func(t *testing.T) {
+		// A bucket policy lets anyone manage the CORS of "open". MinIO
+		// takes a request with X-Amz-Signature (or SigV2's Signature) but
+		// no credential, or with a bearer token, for anonymous; the module
+		// must not take it for signed: a write nobody authenticated is
+		// never accepted.
+		makeBucket(t, mc, "open")
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},` +
+			`"Action":["s3:PutBucketCors","s3:DeleteBucketCors"],"Resource":["arn:aws:s3:::open"]}]}`
+		if err := mc.SetBucketPolicy(ctx, "open", policy); err != nil {
+			t.Fatalf("bucket policy: %v", err)
+		}
+		body := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		sum := md5.Sum([]byte(body))
+		for _, tt := range []struct{ query, authorization string }{
+			{"cors&X-Amz-Signature=0", ""},
+			{"cors&Signature=0", ""},
+			{"cors", "Bearer x"}, // MinIO's S3 API takes a bearer token for anonymous
+		} {
+			req := newRequest(t, http.MethodPut, c.URL(0)+"/open?"+tt.query, body, "Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+			if tt.authorization != "" {
+				req.Header.Set("Authorization", tt.authorization)
+			}
+			res := send(t, req)
+			if res.status != http.StatusForbidden || s3Code(res.body) != "AccessDenied" {
+				t.Errorf("anonymous put ?%s (Authorization %q): %d %s", tt.query, tt.authorization, res.status, res.body)
+			}
+		}
+		if _, res := ad.getJSON("open"); res.status != http.StatusNotFound {
+			t.Errorf("an anonymous write was stored: %d %s", res.status, res.body)
+		}
 	})
 
 	t.Run("Go SDK", func(t *testing.T) {
@@ -295,5 +379,60 @@ func TestStoreModeRootCredentials(t *testing.T) {
 	cli.mustRun(t, "delete-bucket-cors", "--bucket", "photos")
 	if _, res := adminOf(t, c).getJSON("photos"); res.status != http.StatusNotFound {
 		t.Errorf("after delete-bucket-cors: %d %s", res.status, res.body)
+	}
+}
+
+// presignPayload presigns method url for body with the SDK's SigV4
+// presigner, the body's hash in the signed query parameter
+// X-Amz-Content-Sha256 (which MinIO takes for the payload hash).
+func presignPayload(t *testing.T, method, url, body, accessKey, secretKey string) string {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	hash := hex.EncodeToString(sum[:])
+	q := req.URL.Query()
+	q.Set("X-Amz-Expires", "300")
+	q.Set("X-Amz-Content-Sha256", hash)
+	req.URL.RawQuery = q.Encode()
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(),
+		aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}, req, hash, "s3", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// TestStoreModeHostMismatch puts the store mode in virtual-hosted style in
+// front of a MinIO that is not set up for it (no MINIO_DOMAIN): MinIO
+// answers GET /?cors on photos.s3.test with its bucket list, which must not
+// let a user allowed to list buckets read photos' CORS configuration.
+func TestStoreModeHostMismatch(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIO(t)
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://:{{PORT0}} {
+	bind 127.0.0.1
+	s3_cors {
+		bucket host s3.test
+		s3_api {
+			authorize store
+		}
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+`, testenv.CaddyOptions{Ports: 1})
+	makeBucket(t, minioClient(t, m), "photos")
+	m.AddUser(t, "lister", "lister-secret", testenv.BucketPolicy([]string{"s3:ListAllMyBuckets"}, "*"))
+	ad := adminOf(t, c)
+	ad.mustPut("photos", storeCORS)
+
+	res := send(t, signedURL(t, http.MethodGet, c.URL(0)+"/?cors", "", "lister", "lister-secret", time.Now(), "Host", "photos.s3.test"))
+	if res.status != http.StatusForbidden || strings.Contains(res.body, "app.example.com") {
+		t.Errorf("GET /?cors on photos.s3.test by a user who may list buckets: %d %s", res.status, res.body)
 	}
 }

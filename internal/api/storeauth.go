@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,8 @@ import (
 // A store that implements bucket CORS itself and answers with a success
 // has done the operation: the module does the same to its own
 // configurations, so that what it enforces is what the store holds (a GET
-// is answered from the module's configuration).
+// is answered from the module's configuration). As any HTTP server answers
+// a success, that verdict is trusted only after a probe made for it.
 //
 // It fails closed: before it acts on a verdict, it makes sure the store
 // refuses a request signed with an unknown access key (a probe, repeated
@@ -88,6 +90,10 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		writeError(w, r, logErr, errors.New("s3_cors s3 api: authorize store: no handler follows s3_cors on this route"))
 		return nil, nil, false
 	}
+	if err := checkStoreQuery(r.URL.RawQuery); err != nil {
+		err.WriteTo(w)
+		return nil, nil, false
+	}
 	if r.Method != http.MethodGet && !isSigned(r) {
 		// A store may let anonymous callers in (a public bucket policy),
 		// but a write nobody authenticated is never accepted.
@@ -115,7 +121,8 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		s3err.AccessDenied().WriteTo(w)
 		return nil, nil, false
 	}
-	switch verdictOf(r.Method, rec) {
+	verdict := verdictOf(r.Method, rec)
+	switch verdict {
 	case verdictRefused:
 		if rec.code() == "NoSuchBucket" && a.OnBucket != nil {
 			a.OnBucket(bucket, false)
@@ -128,14 +135,27 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		rec.replay(w)
 		return nil, nil, false
 	}
-	if refusal := a.trust(r, store, logErr); refusal != nil {
+	if verdict == verdictStoreDid {
+		if other := rec.otherOperation(r.Method); other != "" {
+			// The store took the request for another operation than bucket
+			// CORS, which says nothing about this bucket's: see
+			// otherOperation.
+			logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store answered %d %s; "+
+				"the module and the store must resolve buckets alike", r.Method, bucket, rec.status, other))
+			s3err.AccessDenied().WriteTo(w)
+			return nil, nil, false
+		}
+	}
+	// Any HTTP server answers a success (a proxy's page while the store is
+	// down): that verdict is trusted only on a probe made for it.
+	if refusal := a.trust(r, store, logErr, verdict == verdictStoreDid); refusal != nil {
 		refusal.WriteTo(w)
 		return nil, nil, false
 	}
 	if a.OnBucket != nil {
 		a.OnBucket(bucket, true)
 	}
-	res, err := sigv4.ReadPayload(withBody(r, raw), s3cors.MaxBodySize+1)
+	res, err := sigv4.ReadPayload(withPayloadHash(withBody(r, raw)), s3cors.MaxBodySize+1)
 	if err != nil {
 		writeError(w, r, logErr, fmt.Errorf("s3_cors s3 api: %s %s?cors: %w", r.Method, bucket, err))
 		return nil, nil, false
@@ -147,15 +167,83 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 	return res.Body, res.Trailer, true
 }
 
+// checkStoreQuery refuses a `?cors` query that the store could route to
+// another operation than bucket CORS, whose success (or NotImplemented)
+// would then be taken for the verdict on this one: MinIO routes PUT
+// `?cors&acl` to PutBucketAcl (200 for a user with s3:PutBucketPolicy) and
+// GET `?cors&location` to GetBucketLocation, ahead of bucket CORS; its
+// router also splits the query at `;` and skips a key or value that does
+// not unescape (GET `?cors=%zz` lists the objects). So the query may hold
+// only `cors` and the parameters of a presigned URL (`X-Amz-*`, and
+// SigV2's AWSAccessKeyId, Expires and Signature), each one unescaping.
+func checkStoreQuery(query string) *s3err.Error {
+	for query != "" {
+		var part string
+		part, query, _ = strings.Cut(query, "&")
+		if part == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(part, "=")
+		key, kerr := url.QueryUnescape(rawKey)
+		_, verr := url.QueryUnescape(rawValue)
+		if kerr == nil && verr == nil && !strings.Contains(part, ";") && (key == "cors" || isSignatureParam(key)) {
+			continue
+		}
+		return s3err.InvalidArgument(msgStoreQuery, s3err.Field{Name: "ArgumentName", Value: rawKey})
+	}
+	return nil
+}
+
+// msgStoreQuery is the message of the InvalidArgument that refuses a
+// query checkStoreQuery does not take.
+const msgStoreQuery = "A bucket CORS request the store authorizes takes no query parameter but cors and those of a presigned URL."
+
+// isSignatureParam reports whether key is a query parameter of a
+// presigned URL (SigV4's X-Amz-*, SigV2's), which no store routes on.
+func isSignatureParam(key string) bool {
+	return len(key) > len("x-amz-") && strings.EqualFold(key[:len("x-amz-")], "x-amz-") ||
+		key == "AWSAccessKeyId" || key == "Expires" || key == "Signature"
+}
+
+// withPayloadHash sets r's X-Amz-Content-Sha256 header to the payload
+// hash the store's signature check covered, as MinIO takes it, so that the
+// body is checked against what was signed: for a header-signed SigV4
+// request the header, or else the empty body's hash; for a presigned one
+// the X-Amz-Content-Sha256 query parameter, or else the header, or else
+// UNSIGNED-PAYLOAD. Other requests (anonymous, SigV2) keep their header.
+func withPayloadHash(r *http.Request) *http.Request {
+	const name = "X-Amz-Content-Sha256"
+	_, hasHeader := r.Header[name]
+	query := r.URL.Query()
+	switch {
+	case strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256"):
+		if !hasHeader {
+			r.Header.Set(name, sigv4.EmptyPayload)
+		}
+	case query.Has("X-Amz-Credential"):
+		if v, ok := query[name]; ok {
+			r.Header.Set(name, v[0])
+		} else if !hasHeader {
+			r.Header.Set(name, sigv4.UnsignedPayload)
+		}
+	}
+	return r
+}
+
 // isSigned reports whether r carries a signature for the store to check:
-// an Authorization header, or the signature of a presigned URL (SigV4's
-// X-Amz-Signature, SigV2's Signature).
+// an AWS Authorization header (SigV4's AWS4-HMAC-SHA256, SigV2's AWS), or
+// a presigned URL's credential and signature (SigV4's X-Amz-Credential
+// and X-Amz-Signature, SigV2's AWSAccessKeyId and Signature). Anything
+// less is not enough: MinIO takes a signature without its credential, or
+// a bearer token, for an anonymous request, which a bucket policy may let
+// in.
 func isSigned(r *http.Request) bool {
-	if r.Header.Get("Authorization") != "" {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS") {
 		return true
 	}
 	q := r.URL.Query()
-	return q.Get("X-Amz-Signature") != "" || q.Get("Signature") != ""
+	return q.Get("X-Amz-Credential") != "" && q.Get("X-Amz-Signature") != "" ||
+		q.Get("AWSAccessKeyId") != "" && q.Get("Signature") != ""
 }
 
 // readRaw reads the body as it arrives, at most maxRawBody bytes: a
@@ -243,10 +331,10 @@ func verdictOf(method string, rec *recorder) verdict {
 
 // trust answers nil when the last probe showed that the store refuses a
 // request signed with an unknown access key and is younger than the
-// interval; otherwise it probes again (one probe at a time) and answers
-// the error that refuses the client's request when the store is not
-// trusted.
-func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger) *s3err.Error {
+// interval (and fresh is false); otherwise it probes again (one probe at a
+// time) and answers the error that refuses the client's request when the
+// store is not trusted.
+func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger, fresh bool) *s3err.Error {
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
@@ -257,7 +345,7 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.probedAt.IsZero() && now().Sub(a.probedAt) < interval {
+	if !fresh && !a.probedAt.IsZero() && now().Sub(a.probedAt) < interval {
 		return a.refusal
 	}
 	rec, err := roundTrip(store, probeRequest(r, now()))
@@ -395,6 +483,45 @@ func (rec *recorder) code() string {
 // when it names none.
 func (rec *recorder) bucketName() string {
 	return rec.errorDoc().BucketName
+}
+
+// otherOperation tells, for a success answered to a `?cors` request of
+// method, why the store did another operation than bucket CORS: a GET
+// answered with anything but a CORS configuration (MinIO lists the buckets
+// of a virtual-hosted GET /?cors when it is not set up for virtual-hosted
+// style), or a PUT answered with an object's ETag or version (MinIO writes
+// the object of `PUT /photos?cors` when it reads the host as another
+// bucket, `photos` then being a key). It returns "" for an answer bucket
+// CORS may give.
+func (rec *recorder) otherOperation(method string) string {
+	switch method {
+	case http.MethodGet:
+		if root := rec.rootElement(); root != "CORSConfiguration" {
+			return fmt.Sprintf("with %q, not a CORS configuration", root)
+		}
+	case http.MethodPut:
+		for _, name := range []string{"ETag", "X-Amz-Version-Id"} {
+			if rec.header.Get(name) != "" {
+				return "with an object's " + name + ", as to an object write"
+			}
+		}
+	}
+	return ""
+}
+
+// rootElement returns the name of the answer body's root XML element, ""
+// when it has none.
+func (rec *recorder) rootElement() string {
+	d := xml.NewDecoder(bytes.NewReader(rec.body.Bytes()))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return start.Name.Local
+		}
+	}
 }
 
 // errorDoc parses the answer's S3 error document; zero when it is none.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,10 @@ import (
 // requests as MinIO's community edition does: the access key (its
 // signature is not checked here: the module never checks it in the store
 // mode, the store does), then the user's allowed methods, then the
-// bucket, then NotImplemented or NoSuchCORSConfiguration. Every answer
+// bucket, then NotImplemented or NoSuchCORSConfiguration. Like MinIO's
+// router, it takes a request whose query also names acl (or location, for
+// a GET), or whose cors key it cannot read, for another operation, which
+// the users whose methods include "OTHER" may do: 200. Every answer
 // carries MinIO's own permissive CORS headers.
 type fakeStore struct {
 	mu       sync.Mutex
@@ -31,6 +35,7 @@ type fakeStore struct {
 	public   bool // a bucket policy lets anonymous callers do anything
 	corsImpl bool // implement bucket CORS: answer with a success
 	down     bool // unreachable: return an error, write nothing
+	okToAll  bool // behind a proxy that answers every request 200 (its maintenance page)
 	seen     []*seenRequest
 }
 
@@ -46,6 +51,7 @@ func newFakeStore() *fakeStore {
 			"CORSADMIN": {"PUT", "GET", "DELETE"},
 			"READER":    {"GET"},
 			"NOBODY":    nil,
+			"OTHERS":    {"OTHER"}, // may do what MinIO routes ahead of ?cors
 		},
 		buckets: map[string]bool{"photos": true},
 	}
@@ -59,6 +65,11 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("dial tcp: connection refused")
 	}
 	f.seen = append(f.seen, &seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(body)})
+	if f.okToAll {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<html>Down for maintenance</html>")
+		return nil
+	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Access-Control-Allow-Credentials", "true")
 	w.Header().Add("Vary", "Origin")
@@ -73,6 +84,12 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !f.skipAuth {
 		auth := r.Header.Get("Authorization")
+		if c := r.URL.Query().Get("X-Amz-Credential"); auth == "" && c != "" {
+			auth = "AWS4-HMAC-SHA256 Credential=" + c // presigned
+		}
+		if strings.HasPrefix(auth, "Bearer") {
+			auth = "" // MinIO's S3 API takes a bearer token for anonymous
+		}
 		if auth == "" && !f.public {
 			return fail(403, "AccessDenied")
 		}
@@ -83,6 +100,19 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 		if !ok {
 			return fail(403, "InvalidAccessKeyId")
+		}
+		if routedElsewhere(r) {
+			if !slices.Contains(methods, "OTHER") {
+				return fail(403, "AccessDenied")
+			}
+			if objectWrite(r) {
+				w.Header().Set("ETag", `"d41d8cd98f00b204e9800998ecf8427e"`)
+			}
+			w.WriteHeader(http.StatusOK)
+			if r.URL.Path == "/" {
+				_, _ = io.WriteString(w, `<ListAllMyBucketsResult><Buckets><Bucket><Name>photos</Name></Bucket></Buckets></ListAllMyBucketsResult>`)
+			}
+			return nil
 		}
 		allowed := false
 		for _, m := range methods {
@@ -97,7 +127,10 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if f.corsImpl {
 		if r.Method == http.MethodGet {
-			return fail(404, "NoSuchCORSConfiguration")
+			w.Header().Set("Content-Type", "application/xml")
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+				`<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)
+			return nil
 		}
 		w.WriteHeader(map[string]int{"PUT": 200, "DELETE": 204}[r.Method])
 		return nil
@@ -107,6 +140,29 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	return fail(501, "NotImplemented")
 }
+
+// routedElsewhere reports whether MinIO's router takes r for another
+// operation than bucket CORS: PutBucketAcl and GetBucketAcl, and
+// GetBucketLocation, are routed ahead of it, a cors key whose value does
+// not unescape is not seen at all (a GET lists the objects), and a GET
+// whose path names no bucket (virtual-hosted style, with MinIO not set up
+// for it) lists the buckets.
+func routedElsewhere(r *http.Request) bool {
+	q := r.URL.Query()
+	return q.Has("acl") || r.Method == http.MethodGet && (q.Has("location") || r.URL.Path == "/") || !q.Has("cors") ||
+		objectWrite(r)
+}
+
+// objectWrite reports whether MinIO takes r for PutObject: it reads the
+// host objectHost (under its MINIO_DOMAIN) as bucket api, so `PUT
+// /photos?cors` there writes the object photos of bucket api.
+func objectWrite(r *http.Request) bool {
+	return r.Method == http.MethodPut && r.Host == objectHost
+}
+
+// objectHost is a host the fake store reads virtual-hosted style while
+// the module reads it path style.
+const objectHost = "api.s3.example"
 
 // probes counts the requests the store saw that were signed with the
 // module's probe key.
@@ -150,9 +206,29 @@ func signedAs(key, method, target, body string, kv ...string) *http.Request {
 	return newRequest(method, target, body, kv...)
 }
 
+// presignedAs builds a `?cors` request presigned with key, its signed
+// query carrying X-Amz-Content-Sha256=payloadHash when not empty, as
+// MinIO takes it; no payload hash header unless given.
+func presignedAs(key, method, target, body, payloadHash string, kv ...string) *http.Request {
+	target += "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + key + "%2F20261130%2Fus-east-1%2Fs3%2Faws4_request" +
+		"&X-Amz-Date=20261130T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123"
+	if payloadHash != "" {
+		target += "&X-Amz-Content-Sha256=" + payloadHash
+	}
+	return newRequest(method, target, body, kv...)
+}
+
+// sha256Hex is the hex SHA-256 of s.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
 func TestStoreAuthority(t *testing.T) {
 	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>`
 	putMD5 := md5Base64(putXML)
+	evilXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	evilMD5 := md5Base64(evilXML)
 	tests := []struct {
 		name   string
 		store  func(*fakeStore)
@@ -188,6 +264,15 @@ func TestStoreAuthority(t *testing.T) {
 		{name: "anonymous delete that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
 			req:    signedAs("", "DELETE", "/photos?cors", ""),
 			status: 403, code: "AccessDenied"},
+		{name: "anonymous put with a lone presigned signature, which the store takes for anonymous", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "PUT", "/photos?cors&X-Amz-Signature=0123", putXML, "Content-MD5", putMD5),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous delete with a lone SigV2 signature, which the store takes for anonymous", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "DELETE", "/photos?cors&Signature=0123", ""),
+			status: 403, code: "AccessDenied"},
+		{name: "anonymous put with a bearer token, which the store takes for anonymous", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5, "Authorization", "Bearer x"),
+			status: 403, code: "AccessDenied"},
 		{name: "anonymous get that a public bucket policy allows", store: func(f *fakeStore) { f.public = true },
 			req:    signedAs("", "GET", "/photos?cors", ""),
 			status: 404, code: "NoSuchCORSConfiguration", forwarded: true, probes: 1, onBucket: "exists"},
@@ -215,6 +300,39 @@ func TestStoreAuthority(t *testing.T) {
 			req:    signedAs("CORSADMIN", "PUT", "/other?cors", putXML, "Content-MD5", putMD5),
 			store:  func(f *fakeStore) { f.buckets["other"] = true },
 			status: 403, code: "AccessDenied", forwarded: true, logged: `the store answered about bucket "other"`},
+		{name: "put that the store takes for PutBucketAcl", req: signedAs("OTHERS", "PUT", "/photos?cors&acl", putXML, "Content-MD5", putMD5),
+			status: 400, code: "InvalidArgument"},
+		{name: "put that the store takes for PutBucketAcl, escaped", req: signedAs("OTHERS", "PUT", "/photos?cors&%61cl", putXML, "Content-MD5", putMD5),
+			status: 400, code: "InvalidArgument"},
+		{name: "get that the store takes for GetBucketLocation", req: signedAs("OTHERS", "GET", "/photos?location&cors", ""),
+			status: 400, code: "InvalidArgument"},
+		{name: "anonymous get that the store takes for GetBucketLocation", store: func(f *fakeStore) { f.public = true },
+			req:    signedAs("", "GET", "/photos?cors&location", ""),
+			status: 400, code: "InvalidArgument"},
+		{name: "get whose cors key the store cannot read", req: signedAs("OTHERS", "GET", "/photos?cors=%zz", ""),
+			status: 400, code: "InvalidArgument"},
+		{name: "get with a key the store splits off at a semicolon", req: signedAs("OTHERS", "GET", "/photos?cors&x;acl", ""),
+			status: 400, code: "InvalidArgument"},
+		{name: "presigned put by a user allowed to", req: signedAs("", "PUT",
+			"/photos?cors&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=CORSADMIN%2F20261130%2Fus-east-1%2Fs3%2Faws4_request"+
+				"&X-Amz-Date=20261130T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123", putXML,
+			"Content-MD5", putMD5),
+			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "presigned put whose signed payload hash is not the body's",
+			req:    presignedAs("CORSADMIN", "PUT", "/photos?cors", evilXML, sha256Hex(putXML), "Content-MD5", evilMD5),
+			status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
+		{name: "presigned put whose signed payload hash is not the body's, the body's in the header",
+			req: presignedAs("CORSADMIN", "PUT", "/photos?cors", evilXML, sha256Hex(putXML),
+				"Content-MD5", evilMD5, "X-Amz-Content-Sha256", sha256Hex(evilXML)),
+			status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
+		{name: "presigned put with its payload hash in the query",
+			req:    presignedAs("CORSADMIN", "PUT", "/photos?cors", putXML, sha256Hex(putXML), "Content-MD5", putMD5),
+			status: 200, stored: putXML, forwarded: true, probes: 1, onBucket: "exists"},
+		{name: "header-signed put without x-amz-content-sha256: the store took the body for empty", req: func() *http.Request {
+			r := signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", putMD5)
+			r.Header.Del("X-Amz-Content-Sha256")
+			return r
+		}(), status: 400, code: "XAmzContentSHA256Mismatch", forwarded: true, probes: 1},
 		{name: "put without integrity header", req: signedAs("CORSADMIN", "PUT", "/photos?cors", putXML),
 			status: 400, code: "InvalidRequest", forwarded: true, probes: 1},
 	}
@@ -368,6 +486,119 @@ func TestStoreAuthorityProbeInterval(t *testing.T) {
 		}
 		if got := store.probes(); got != st.probes {
 			t.Errorf("%s: %d probes, want %d", st.name, got, st.probes)
+		}
+	}
+}
+
+// TestStoreAuthorityGetAnswer checks that a GET is answered from the
+// module's configuration only when the store answered GetBucketCors: a
+// store that takes the request for another operation (MinIO lists the
+// buckets of a virtual-hosted `GET /?cors` when it is not set up for
+// virtual-hosted style) tells nothing about the bucket.
+func TestStoreAuthorityGetAnswer(t *testing.T) {
+	tests := []struct {
+		name   string
+		store  func(*fakeStore)
+		req    *http.Request
+		status int
+		logged string
+	}{
+		{name: "a store that implements bucket CORS", store: func(f *fakeStore) { f.corsImpl = true },
+			req: signedAs("READER", "GET", "/photos?cors", ""), status: 200},
+		{name: "a store that lists its buckets", req: signedAs("OTHERS", "GET", "http://photos.s3.example/?cors", ""),
+			status: 403, logged: "not a CORS configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			if tt.store != nil {
+				tt.store(store)
+			}
+			logs := &errLog{}
+			s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+			rec := httptest.NewRecorder()
+			s.ServeCORS(rec, tt.req, "photos", newMem(t, map[string]string{"photos": photosJSON}), store.serve)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			got, err := s3cors.ParseXML(rec.Body.Bytes())
+			if answered := err == nil && got.Equal(mustConfig(t, photosJSON)); answered != (tt.status == 200) {
+				t.Errorf("answered %s, want the configuration %v", rec.Body, tt.status == 200)
+			}
+			var logged []string
+			for _, err := range logs.all() {
+				logged = append(logged, err.Error())
+			}
+			if all := strings.Join(logged, "\n"); (tt.logged == "") != (all == "") || !strings.Contains(all, tt.logged) {
+				t.Errorf("logged %q, want %q", all, tt.logged)
+			}
+		})
+	}
+}
+
+// TestStoreAuthorityObjectWrite checks that a PUT the store answered as
+// an object write (200 with an ETag: MinIO reads the host as another
+// bucket, the module path style) is not taken for its bucket CORS verdict,
+// which would let a user who may write objects of one bucket set
+// another's CORS configuration.
+func TestStoreAuthorityObjectWrite(t *testing.T) {
+	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	req := signedAs("OTHERS", "PUT", "http://"+objectHost+"/photos?cors", putXML, "Content-MD5", md5Base64(putXML))
+	store := newFakeStore()
+	logs := &errLog{}
+	s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+	configs := newMem(t, map[string]string{"photos": photosJSON})
+	rec := httptest.NewRecorder()
+	s.ServeCORS(rec, req, "photos", configs, store.serve)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
+		t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
+	}
+	if got, _ := configs.Configuration("photos"); !got.Equal(mustConfig(t, photosJSON)) {
+		t.Errorf("photos' configuration is now %v", got)
+	}
+	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), "as to an object write") {
+		t.Errorf("logged %v, want one line about an object write", all)
+	}
+}
+
+// TestStoreAuthoritySuccessProbesAgain checks that a success, which any
+// HTTP server answers, is trusted only after a probe made for it: a proxy
+// in front of the store that starts answering every request 200 within
+// the probe interval gets no write or read through.
+func TestStoreAuthoritySuccessProbesAgain(t *testing.T) {
+	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>`
+	evilXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	store := newFakeStore()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	s := &S3API{Store: &StoreAuthority{Now: func() time.Time { return now }}, LogError: (&errLog{}).log}
+	configs := newMem(t, nil)
+	steps := []struct {
+		name    string
+		okToAll bool
+		req     *http.Request
+		status  int
+		probes  int
+	}{
+		{"a user allowed to puts", false, signedAs("CORSADMIN", "PUT", "/photos?cors", putXML, "Content-MD5", md5Base64(putXML)), 200, 1},
+		{"a stranger puts through the proxy's 200", true, signedAs("STRANGER", "PUT", "/photos?cors", evilXML, "Content-MD5", md5Base64(evilXML)), 403, 2},
+		{"a stranger deletes through the proxy's 200", true, signedAs("STRANGER", "DELETE", "/photos?cors", ""), 403, 2},
+		{"anonymous get through the proxy's 200", true, signedAs("", "GET", "/photos?cors", ""), 403, 2},
+	}
+	for _, st := range steps {
+		now = now.Add(time.Second)
+		store.mu.Lock()
+		store.okToAll = st.okToAll
+		store.mu.Unlock()
+		rec := httptest.NewRecorder()
+		s.ServeCORS(rec, st.req, "photos", configs, store.serve)
+		if rec.Code != st.status {
+			t.Errorf("%s: status %d, want %d: %s", st.name, rec.Code, st.status, rec.Body)
+		}
+		if got := store.probes(); got < st.probes {
+			t.Errorf("%s: %d probes, want at least %d", st.name, got, st.probes)
+		}
+		if cfg, ok := configs.get("photos"); !ok || !cfg.Equal(mustConfig(t, putXML)) {
+			t.Fatalf("%s: photos has %v (present %v), want the allowed user's", st.name, cfg, ok)
 		}
 	}
 }

@@ -42,6 +42,10 @@ const (
 	StreamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 )
 
+// EmptyPayload is the x-amz-content-sha256 of an empty body, its hex
+// SHA-256.
+const EmptyPayload = emptySHA256
+
 const (
 	// MaxSkew is how far the request time of a header-signed request may
 	// be from the server's clock, as S3 allows.
