@@ -173,23 +173,30 @@ func (a *App) lookup(bucket string) (bucketEntry, bool) {
 			return bucketEntry{}, false
 		}
 	}
+	if cfg == nil { // stored, but its key could not be read (the syncer logged it)
+		return unreadableEntry(name), true
+	}
 	p, err := cfg.Policy()
 	if err != nil {
 		if cfg.FirstReport() {
-			a.logger.Warn("bucket CORS configuration unreadable; bucket skipped",
+			a.logger.Warn("bucket CORS configuration unreadable; its CORS requests are refused until it is set again",
 				zap.String("bucket", bucket), zap.Error(err))
 		}
-		return bucketEntry{}, false
+		return unreadableEntry(name), true
 	}
 	return bucketEntry{policy: p, name: bucketName{name}}, true
 }
 
 // Configuration returns the configuration of bucket as it was set, and
-// whether there is one.
+// whether there is one: nil and true when storage holds one this node
+// cannot read (see unreadableEntry).
 func (a *App) Configuration(bucket string) (*s3cors.Configuration, bool) {
 	e, ok := a.lookup(bucket)
 	if !ok {
 		return nil, false
+	}
+	if e.unreadable {
+		return nil, true
 	}
 	return e.policy.Configuration(), true
 }

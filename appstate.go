@@ -19,7 +19,24 @@ import (
 type bucketEntry struct {
 	policy *s3cors.Policy
 	name   bucketName
+	// unreadable: storage holds a configuration for the bucket that this
+	// node cannot read (see unreadableEntry).
+	unreadable bool
 }
+
+// unreadableEntry is the entry of a bucket whose stored configuration
+// this node cannot read and has no good one of to keep serving (a hand
+// edit, a torn write, or a newer node's format during an upgrade). It
+// fails closed: a policy without rules, so that every preflight is refused
+// as one no rule allows and actual responses carry no CORS header, rather
+// than the bucket falling to the handler's bucket_config or default, which
+// may allow what its own configuration refused.
+func unreadableEntry(name any) bucketEntry {
+	return bucketEntry{policy: refuseAll, name: bucketName{name}, unreadable: true}
+}
+
+// refuseAll is the policy of an unreadable configuration: no rule.
+var refuseAll = s3cors.Compile(&s3cors.Configuration{})
 
 func newEntry(bucket string, p *s3cors.Policy) bucketEntry {
 	return bucketEntry{policy: p, name: bucketName{bucket}}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -220,7 +221,14 @@ func TestFaultCorruptKey(t *testing.T) {
 	}
 }
 http://127.0.0.1:{{PORT0}} {
-	s3_cors
+	s3_cors {
+		default {
+			rule {
+				origins *
+				methods GET
+			}
+		}
+	}
 	reverse_proxy `+up.Addr()+`
 }
 `, testenv.CaddyOptions{Ports: 1})
@@ -256,10 +264,37 @@ http://127.0.0.1:{{PORT0}} {
 	if st, w := status("photos"); st != 200 || w != "A" {
 		t.Errorf("existing bucket beside corrupt keys: %d %q", st, w)
 	}
+	// A bucket without a key of its own gets the default; one whose key
+	// cannot be read is refused all the same (fail closed), not handed to
+	// the default, which allows what its own configuration may refuse.
+	if st, _ := status("plain"); st != 200 {
+		t.Errorf("bucket without a key: preflight %d, want 200 from the default", st)
+	}
+	var sources struct {
+		Buckets []struct{ Bucket, Source string }
+	}
+	if res := send(t, newRequest(t, http.MethodGet, "http://"+c.Admin+"/s3_cors/sources", "")); res.status != 200 {
+		t.Fatalf("sources: %d %s", res.status, res.body)
+	} else if err := json.Unmarshal([]byte(res.body), &sources); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for _, b := range sources.Buckets {
+		listed[b.Bucket] = b.Source
+	}
 	for name := range corrupt {
 		bucket := strings.TrimSuffix(name, ".xml")
 		if st, _ := status(bucket); st != 403 {
 			t.Errorf("bucket %s with a corrupt key: preflight %d, want 403", bucket, st)
+		}
+		if res := send(t, newRequest(t, http.MethodGet, site+"/"+bucket+"/k", "", "Origin", appOrigin)); res.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("bucket %s with a corrupt key: GET answered with CORS headers %v", bucket, res.header)
+		}
+		if st, body := adminGet(t, c.Admin, bucket); st != 500 || !strings.Contains(body, "InternalError") {
+			t.Errorf("bucket %s with a corrupt key: admin GET %d %s, want 500 InternalError", bucket, st, body)
+		}
+		if listed[bucket] != "unreadable" {
+			t.Errorf("bucket %s with a corrupt key: sources list it as %q, want unreadable", bucket, listed[bucket])
 		}
 		if !strings.Contains(c.Output(), "s3_cors/buckets/"+name) {
 			t.Errorf("corrupt key %s not logged", name)

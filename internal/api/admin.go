@@ -130,7 +130,7 @@ func (a *Admin) serveBucket(w http.ResponseWriter, r *http.Request, bucket strin
 	b := bucketConfig{configs: c, bucket: bucket, source: SourceAdmin, what: "s3_cors admin", logErr: a.LogError}
 	switch r.Method {
 	case http.MethodGet:
-		b.get(w, r.Header.Get("Accept"), "application/xml", "application/json")
+		b.get(w, r, r.Header.Get("Accept"), "application/xml", "application/json")
 	case http.MethodPut:
 		body, ok := a.readBody(w, r, "put "+bucket)
 		if !ok {

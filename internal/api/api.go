@@ -50,7 +50,8 @@ import (
 // app implements. Bucket names reaching it have passed s3cors.ValidBucketName.
 type Configs interface {
 	// Configuration returns the bucket's configuration and whether it has
-	// one.
+	// one. A nil configuration with true: storage holds one that cannot be
+	// read, and the bucket's CORS requests are refused (SourceUnreadable).
 	Configuration(bucket string) (*s3cors.Configuration, bool)
 	// SetConfiguration replaces the bucket's configuration, returning only
 	// once storage holds it; on failure the previous configuration stays.

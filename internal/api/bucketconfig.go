@@ -23,12 +23,20 @@ type bucketConfig struct {
 
 // get answers GetBucketCors: 200 with the configuration in the media type
 // accept prefers among offers (the first when it names none of them), 404
-// NoSuchCORSConfiguration without one. offers are "application/xml" and
+// NoSuchCORSConfiguration without one, 500 InternalError (logged) when
+// storage holds one that cannot be read. offers are "application/xml" and
 // "application/json".
-func (b bucketConfig) get(w http.ResponseWriter, accept string, offers ...string) {
+func (b bucketConfig) get(w http.ResponseWriter, r *http.Request, accept string, offers ...string) {
 	cfg, ok := b.configs.Configuration(b.bucket)
 	if !ok {
 		s3err.NoSuchCORSConfiguration(b.bucket).WriteTo(w)
+		return
+	}
+	if cfg == nil {
+		// Neither "none" (a default might govern it) nor a document:
+		// storage holds one this node cannot read. A PUT or DELETE mends it.
+		writeError(w, r, b.logErr, fmt.Errorf("%s: get %s: the stored configuration cannot be read (see the warning logged for it); "+
+			"set it again or delete it", b.what, b.bucket))
 		return
 	}
 	if negotiate(accept, offers...) == "application/json" {

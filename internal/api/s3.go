@@ -137,7 +137,7 @@ func (s *S3API) ServeCORS(w http.ResponseWriter, r *http.Request, bucket string,
 	b := bucketConfig{configs: configs, bucket: bucket, source: SourceS3, what: "s3_cors s3 api", logErr: s.LogError}
 	switch r.Method {
 	case http.MethodGet:
-		b.get(w, "", "application/xml") // S3 answers XML whatever Accept says
+		b.get(w, r, "", "application/xml") // S3 answers XML whatever Accept says
 	case http.MethodPut:
 		h := r.Header.Clone()
 		for name, values := range trailer {

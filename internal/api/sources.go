@@ -13,12 +13,15 @@ import (
 // Where a bucket's configuration comes from, in the order a handler looks:
 // set at run time (admin API, S3 API, storage), static in the Caddy config
 // (`bucket_config`, JSON `buckets` or `bucket_files`), the handler's
-// `default`, or none.
+// `default`, or none; or a configuration set at run time that storage
+// holds but this node cannot read, which refuses every CORS request of the
+// bucket rather than let its bucket_config or the default apply.
 const (
-	SourceRuntime = "runtime"
-	SourceStatic  = "bucket_config"
-	SourceDefault = "default"
-	SourceNone    = "none"
+	SourceRuntime    = "runtime"
+	SourceStatic     = "bucket_config"
+	SourceDefault    = "default"
+	SourceNone       = "none"
+	SourceUnreadable = "unreadable"
 )
 
 // StaticSet is what one s3_cors handler (or matcher) holds in the Caddy
@@ -90,7 +93,8 @@ type BucketSources struct {
 	// Bucket is the bucket's name.
 	Bucket string `json:"bucket"`
 	// Source decides the bucket's requests on handler 0: runtime,
-	// bucket_config, default or none.
+	// bucket_config, default or none; unreadable when storage holds a
+	// configuration this node cannot read, which refuses them all.
 	Source string `json:"source"`
 	// Configurations are every configuration that applies to the bucket,
 	// the run-time one first, then each handler's static one and default.
@@ -110,6 +114,9 @@ func staticSets(c Configs) []StaticSet {
 // bucket name must have passed s3cors.ValidBucketName.
 func effective(c Configs, bucket string, h int) (*s3cors.Configuration, string) {
 	if cfg, ok := c.Configuration(bucket); ok {
+		if cfg == nil {
+			return &s3cors.Configuration{}, SourceUnreadable // no rule: as it is served
+		}
 		return cfg, SourceRuntime
 	}
 	sets := staticSets(c)
@@ -144,8 +151,14 @@ func (a *Admin) serveSources(w http.ResponseWriter, r *http.Request) {
 			continue // deleted since Buckets
 		}
 		_, overrides := static[bucket]
-		list.Buckets = append(list.Buckets, BucketSource{Bucket: bucket, Source: SourceRuntime,
-			Rules: len(cfg.Rules), Overrides: overrides})
+		source, rules := SourceRuntime, 0
+		if cfg == nil {
+			source = SourceUnreadable
+		} else {
+			rules = len(cfg.Rules)
+		}
+		list.Buckets = append(list.Buckets, BucketSource{Bucket: bucket, Source: source,
+			Rules: rules, Overrides: overrides})
 		delete(static, bucket)
 	}
 	for bucket, cfg := range static {
@@ -176,8 +189,12 @@ func (a *Admin) serveBucketSources(w http.ResponseWriter, r *http.Request, bucke
 	if valid { // only S3 bucket names reach Configs; a static name may be any
 		if cfg, ok := c.Configuration(bucket); ok {
 			runtime = true
-			out.Source = SourceRuntime
-			out.Configurations = append(out.Configurations, sourceConfig(SourceRuntime, -1, true, cfg))
+			if cfg == nil {
+				out.Source = SourceUnreadable // nothing to show; nothing else applies
+			} else {
+				out.Source = SourceRuntime
+				out.Configurations = append(out.Configurations, sourceConfig(SourceRuntime, -1, true, cfg))
+			}
 		}
 	}
 	for i, set := range sets {

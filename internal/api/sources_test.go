@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/s3cors/caddy-s3cors/internal/conformance"
@@ -221,6 +222,50 @@ func TestAdminExplainStatic(t *testing.T) {
 
 // TestAdminExplainHandlerRange: a handler index outside what GET
 // /s3_cors/sources counts is refused, never explained as not configured.
+// TestAdminUnreadableConfiguration checks how the admin routes show a
+// bucket whose stored configuration this node cannot read (Configs gives
+// nil and true): a configuration that refuses every request, not none,
+// so that neither its bucket_config nor the default is shown as applying.
+func TestAdminUnreadableConfiguration(t *testing.T) {
+	a, m := newStaticAdmin(t)
+	m.configs["assets"] = nil // static too, and handler 0 has a default
+
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, newRequest("GET", "/s3_cors/sources", ""))
+	var list SourceList
+	decodeJSONAnswer(t, rec, &list)
+	if i := slices.IndexFunc(list.Buckets, func(b BucketSource) bool { return b.Bucket == "assets" }); i < 0 ||
+		list.Buckets[i] != (BucketSource{Bucket: "assets", Source: SourceUnreadable, Overrides: true}) {
+		t.Errorf("sources list %+v, want assets unreadable, overriding its bucket_config", list.Buckets)
+	}
+
+	rec = httptest.NewRecorder()
+	a.ServeHTTP(rec, newRequest("GET", "/s3_cors/sources/assets", ""))
+	var one BucketSources
+	decodeJSONAnswer(t, rec, &one)
+	if one.Source != SourceUnreadable {
+		t.Errorf("bucket source %q, want %q", one.Source, SourceUnreadable)
+	}
+	for _, c := range one.Configurations {
+		if c.Active {
+			t.Errorf("%s configuration shown as applying", c.Source)
+		}
+	}
+
+	rec = httptest.NewRecorder()
+	a.ServeHTTP(rec, newRequest("GET", "/s3_cors/buckets/assets", ""))
+	checkError(t, rec, http.StatusInternalServerError, "InternalError", nil)
+
+	rec = httptest.NewRecorder()
+	a.ServeHTTP(rec, newRequest("POST", "/s3_cors/explain",
+		`{"bucket":"assets","method":"GET","origin":"https://any.example.com"}`, "Content-Type", "application/json"))
+	var e struct{ Result, Source string }
+	decodeJSONAnswer(t, rec, &e)
+	if e.Result != "denied" || e.Source != SourceUnreadable {
+		t.Errorf("explained %+v, want denied by the unreadable configuration", e)
+	}
+}
+
 func TestAdminExplainHandlerRange(t *testing.T) {
 	const explainOn = `"method":"GET","origin":"https://any.example.com"}`
 	tests := []struct {

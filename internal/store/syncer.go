@@ -245,14 +245,18 @@ func (s *Syncer) Logger() *zap.Logger { return s.log.Load() }
 func (s *Syncer) Loaded() <-chan struct{} { return s.loaded }
 
 // Lookup returns the configuration served for bucket and the bucket's name
-// boxed (the same value on every call), without taking a lock.
+// boxed (the same value on every call), without taking a lock; ok is false
+// when the bucket has none. A bucket whose key could not be read, with no
+// good configuration read before to keep serving, has one all the same:
+// ok is true and cfg nil. The caller must not take it for a bucket without
+// configuration, which a default may govern.
 func (s *Syncer) Lookup(bucket string) (cfg *Config, name any, ok bool) {
 	v, ok := s.keys.Load(bucket)
 	if !ok {
 		return nil, nil, false
 	}
 	st := v.(*keyState)
-	if st.cfg == nil {
+	if st.cfg == nil && st.failing == nil {
 		return nil, nil, false
 	}
 	return st.cfg, st.name, true
@@ -261,11 +265,12 @@ func (s *Syncer) Lookup(bucket string) (cfg *Config, name any, ok bool) {
 // Len returns the number of buckets with a served configuration.
 func (s *Syncer) Len() int { return int(s.count.Load()) }
 
-// Buckets returns the buckets with a served configuration, sorted.
+// Buckets returns the buckets with a configuration, sorted: those served
+// and those whose key could not be read (see Lookup).
 func (s *Syncer) Buckets() []string {
 	buckets := make([]string, 0, s.Len())
 	s.keys.Range(func(k, v any) bool {
-		if v.(*keyState).cfg != nil {
+		if st := v.(*keyState); st.cfg != nil || st.failing != nil {
 			buckets = append(buckets, k.(string))
 		}
 		return true
@@ -489,7 +494,7 @@ func (s *Syncer) apply(start uint64, e Entry, r readResult, initial bool, named 
 			log.Warn("bucket CORS configuration unreadable; keeping the last good one",
 				zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
 		} else {
-			log.Warn("bucket CORS configuration unreadable; bucket skipped",
+			log.Warn("bucket CORS configuration unreadable; its CORS requests are refused until it is read",
 				zap.String("bucket", e.Bucket), zap.String("key", s.locate(e.Bucket)), zap.Error(r.err))
 		}
 		return false

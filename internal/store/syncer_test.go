@@ -238,6 +238,34 @@ func TestSyncerCorruptKey(t *testing.T) {
 			if _, ok := s.Failures()["broken"]; !ok {
 				t.Errorf("Failures() = %v, want broken", s.Failures())
 			}
+			// Still a bucket with a configuration, one that cannot be read:
+			// not one without, which a default would govern.
+			if cfg, _, ok := s.Lookup("broken"); !ok {
+				t.Error("Lookup(broken): no configuration, want one that cannot be read")
+			} else if cfg != nil {
+				if _, err := cfg.Policy(); err == nil {
+					t.Error("Lookup(broken) gives a configuration that compiles")
+				}
+			}
+			// A corrupt key that appears after the first read is read (and
+			// fails) at once: it has no configuration to serve, but one.
+			writeRaw("late", body)
+			mustSync(t, s)
+			if cfg, _, ok := s.Lookup("late"); !ok || cfg != nil {
+				t.Errorf("Lookup(late) = %v, %v; want nil, true", cfg, ok)
+			}
+			for _, b := range []string{"broken", "late"} {
+				if !slices.Contains(s.Buckets(), b) {
+					t.Errorf("Buckets() = %v, want %s among them", s.Buckets(), b)
+				}
+			}
+			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(Key("late")))); err != nil {
+				t.Fatal(err)
+			}
+			mustSync(t, s)
+			if _, _, ok := s.Lookup("late"); ok {
+				t.Error("Lookup(late) after its key was deleted: still a configuration")
+			}
 			assertWarned(t, logs, "s3_cors/buckets/broken.xml")
 
 			// A corrupt version of a good key keeps the last good one,

@@ -162,7 +162,7 @@ function defaultRow(d) {
 }
 
 function badge(source) {
-  const labels = {runtime: 'set at run time', bucket_config: 'bucket_config', default: 'default', none: 'none'};
+  const labels = {runtime: 'set at run time', bucket_config: 'bucket_config', default: 'default', none: 'none', unreadable: 'unreadable'};
   return el('span', {class: 'badge ' + (labels[source] ? source : 'none'), text: labels[source] || source});
 }
 
@@ -196,6 +196,8 @@ async function selectBucket(name) {
     notes.push('This bucket has no configuration of its own: the handler\'s default applies.');
   } else if (r.json.source === 'none') {
     notes.push('This bucket has no CORS configuration: S3 refuses every preflight with 403.');
+  } else if (r.json.source === 'unreadable') {
+    notes.push('Storage holds a configuration for this bucket that this node cannot read (see the server log): every CORS request of the bucket is refused, and no bucket_config or default applies, until it is saved again or deleted.');
   }
   showConfig(name, r.json.source, active, notes.join(' '), configs.filter((c) => c !== active));
 }
@@ -219,7 +221,7 @@ function showConfig(title, source, cfg, note, others) {
   $('note').textContent = note;
   const isBucket = state.selected.kind === 'bucket';
   $('edit').hidden = !isBucket;
-  $('delete').hidden = !(isBucket && source === 'runtime');
+  $('delete').hidden = !(isBucket && (source === 'runtime' || source === 'unreadable'));
   state.current = cfg ? {json: cfg.configuration, xml: cfg.xml, source} : null;
   renderRules(cfg ? cfg.configuration : null);
   renderDoc();
@@ -479,7 +481,7 @@ function renderVerdict(box, e, preflight) {
   const words = {allowed: 'ALLOWED', denied: 'REFUSED', not_configured: 'REFUSED · not configured', no_origin: 'NOT A CORS REQUEST', bad_request: 'REFUSED · bad preflight'};
   let cls = e.result === 'allowed' ? 'allowed' : 'refused';
   if (e.result === 'no_origin' || (!preflight && e.result === 'not_configured')) cls = 'neutral';
-  const src = {runtime: 'the run-time configuration', bucket_config: 'the bucket_config', default: 'the default configuration', none: 'no configuration', inline: 'the text being edited'}[e.source] || e.source;
+  const src = {runtime: 'the run-time configuration', bucket_config: 'the bucket_config', default: 'the default configuration', none: 'no configuration', unreadable: 'an unreadable stored configuration (no rule)', inline: 'the text being edited'}[e.source] || e.source;
   const v = el('div', {class: 'verdict ' + cls, id: 'verdict-box', 'data-result': e.result},
     el('div', {class: 'big', text: words[e.result] || e.result.toUpperCase()}),
     el('p', {class: 'reason', text: cap(e.reason) + '.'}),
