@@ -31,6 +31,13 @@ const DefaultFullEvery = 60
 // interval itself is longer.
 const maxBackoff = time.Minute
 
+// maxBackoffUnloaded bounds it instead while the node has never read the
+// store (it started while the store was down): until then it serves none of
+// the stored configurations, so it looks again within seconds of the store's
+// return, whatever the interval. A request every few seconds does not
+// hammer a store that is down.
+const maxBackoffUnloaded = 5 * time.Second
+
 // Locator is implemented by stores that can say where a bucket's
 // configuration lives, so that log lines name the key.
 type Locator interface {
@@ -724,7 +731,8 @@ func (s *Syncer) SetInterval(d time.Duration) {
 // loaded. A failed sync is logged and retried sooner at first, then with
 // exponential backoff up to a minute (or the interval, if longer), so that a
 // store that is down is not hammered; the snapshot stays the last good one
-// meanwhile. Delays carry ±10% jitter so that nodes started together do not
+// meanwhile. A node that has never read the store backs off up to five
+// seconds only (see maxBackoffUnloaded). Delays carry ±10% jitter so that nodes started together do not
 // sync in lockstep. With SyncerOptions.Notifications on a Notifier, Loop
 // also listens to the store's notifications and syncs as soon as another
 // node's write is announced (see listen). Loop returns when ctx ends; run
@@ -777,7 +785,7 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 		delay := interval
 		if err != nil {
 			failures++
-			delay = backoff(interval, failures)
+			delay = backoff(interval, failures, s.isLoaded())
 			s.Logger().Warn("bucket CORS configuration sync failed; serving the last good snapshot",
 				zap.Int("consecutive_failures", failures), zap.Duration("retry_in", delay), zap.Error(err))
 		} else if failures > 0 {
@@ -790,10 +798,14 @@ func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 
 // backoff returns the delay before retry number n (from 1) of a failing
 // sync: the first retry comes after at most a second, then the delay
-// doubles up to maxBackoff, or up to interval if that is longer.
-func backoff(interval time.Duration, n int) time.Duration {
+// doubles up to maxBackoff, or up to interval if that is longer; up to
+// maxBackoffUnloaded while the node has never loaded the store.
+func backoff(interval time.Duration, n int, loaded bool) time.Duration {
 	d := min(interval, time.Second)
 	limit := max(interval, maxBackoff)
+	if !loaded {
+		limit = maxBackoffUnloaded
+	}
 	for i := 1; i < n && d < limit; i++ {
 		d *= 2
 	}

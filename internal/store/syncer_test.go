@@ -614,21 +614,26 @@ func TestBackoff(t *testing.T) {
 		name     string
 		interval time.Duration
 		n        int
+		unloaded bool // the node never read the store
 		want     time.Duration
 	}{
-		{"first retry after a second", 5 * time.Second, 1, time.Second},
-		{"doubles", 5 * time.Second, 3, 4 * time.Second},
-		{"capped at a minute", 5 * time.Second, 7, time.Minute},
-		{"stays capped", 5 * time.Second, 1000, time.Minute},
-		{"short interval: first retry after the interval", 100 * time.Millisecond, 1, 100 * time.Millisecond},
-		{"short interval doubles", 100 * time.Millisecond, 4, 800 * time.Millisecond},
-		{"long interval: cap is the interval", 5 * time.Minute, 1000, 5 * time.Minute},
-		{"long interval: first retry still soon", 5 * time.Minute, 1, time.Second},
+		{"first retry after a second", 5 * time.Second, 1, false, time.Second},
+		{"doubles", 5 * time.Second, 3, false, 4 * time.Second},
+		{"capped at a minute", 5 * time.Second, 7, false, time.Minute},
+		{"stays capped", 5 * time.Second, 1000, false, time.Minute},
+		{"short interval: first retry after the interval", 100 * time.Millisecond, 1, false, 100 * time.Millisecond},
+		{"short interval doubles", 100 * time.Millisecond, 4, false, 800 * time.Millisecond},
+		{"long interval: cap is the interval", 5 * time.Minute, 1000, false, 5 * time.Minute},
+		{"long interval: first retry still soon", 5 * time.Minute, 1, false, time.Second},
+		{"never loaded: doubles as well", 5 * time.Second, 3, true, 4 * time.Second},
+		{"never loaded: capped at five seconds", 5 * time.Second, 1000, true, 5 * time.Second},
+		{"never loaded, long interval: five seconds too", time.Hour, 1000, true, 5 * time.Second},
+		{"never loaded, short interval", 100 * time.Millisecond, 1000, true, 5 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := backoff(tt.interval, tt.n); got != tt.want {
-				t.Errorf("backoff(%v, %d) = %v, want %v", tt.interval, tt.n, got, tt.want)
+			if got := backoff(tt.interval, tt.n, !tt.unloaded); got != tt.want {
+				t.Errorf("backoff(%v, %d, loaded %v) = %v, want %v", tt.interval, tt.n, !tt.unloaded, got, tt.want)
 			}
 		})
 	}
