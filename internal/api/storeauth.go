@@ -147,8 +147,9 @@ func (a *StoreAuthority) authorize(w http.ResponseWriter, r *http.Request, bucke
 		}
 	}
 	// Any HTTP server answers a success (a proxy's page while the store is
-	// down): that verdict is trusted only on a probe made for it.
-	if refusal := a.trust(r, store, logErr, verdict == verdictStoreDid); refusal != nil {
+	// down): that verdict is trusted only on a probe made for it, which
+	// also shows which bucket the store read (a success names none).
+	if refusal := a.trust(r, bucket, store, logErr, verdict == verdictStoreDid); refusal != nil {
 		refusal.WriteTo(w)
 		return nil, nil, false
 	}
@@ -333,8 +334,13 @@ func verdictOf(method string, rec *recorder) verdict {
 // request signed with an unknown access key and is younger than the
 // interval (and fresh is false); otherwise it probes again (one probe at a
 // time) and answers the error that refuses the client's request when the
-// store is not trusted.
-func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger, fresh bool) *s3err.Error {
+// store is not trusted. A fresh probe (made for a success, which names no
+// bucket) that the store refused naming another bucket than bucket refuses
+// the request too: the store took it for another bucket's operation (MinIO
+// with MINIO_DOMAIN before a path-style module reads `DELETE /photos?cors`
+// on `api.s3.example` as DeleteObject of photos in bucket api, answered
+// 204 as DeleteBucketCors is).
+func (a *StoreAuthority) trust(r *http.Request, bucket string, store Store, logErr errorLogger, fresh bool) *s3err.Error {
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
@@ -357,6 +363,11 @@ func (a *StoreAuthority) trust(r *http.Request, store Store, logErr errorLogger,
 	a.probedAt = now()
 	if probeRefused(rec.status, code) {
 		a.refusal = nil
+		if named := rec.bucketName(); fresh && named != "" && named != bucket {
+			logErr.report(r, fmt.Errorf("s3_cors s3 api: authorize store: %s %s?cors: the store's success was another bucket's operation: "+
+				"its answer to the probe made for it names bucket %q; the module and the store must resolve buckets alike", r.Method, bucket, named))
+			return s3err.AccessDenied()
+		}
 		return nil
 	}
 	if rec.status >= 500 && code != "NotImplemented" {

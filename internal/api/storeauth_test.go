@@ -76,6 +76,9 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Add("Vary", "Accept-Encoding")
 	w.Header().Set("Server", "FakeMinIO")
 	bucket := strings.Trim(r.URL.Path, "/")
+	if r.Host == objectHost {
+		bucket = "api" // the key being the path: MinIO names the bucket in its errors
+	}
 	fail := func(status int, code string) error {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
@@ -107,6 +110,10 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 			}
 			if objectWrite(r) {
 				w.Header().Set("ETag", `"d41d8cd98f00b204e9800998ecf8427e"`)
+			}
+			if objectDelete(r) {
+				w.WriteHeader(http.StatusNoContent)
+				return nil
 			}
 			w.WriteHeader(http.StatusOK)
 			if r.URL.Path == "/" {
@@ -150,7 +157,14 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) error {
 func routedElsewhere(r *http.Request) bool {
 	q := r.URL.Query()
 	return q.Has("acl") || r.Method == http.MethodGet && (q.Has("location") || r.URL.Path == "/") || !q.Has("cors") ||
-		objectWrite(r)
+		objectWrite(r) || objectDelete(r)
+}
+
+// objectDelete reports whether MinIO takes r for DeleteObject, as
+// objectWrite for PutObject: 204 without any header that tells it from
+// DeleteBucketCors on a bucket without versioning.
+func objectDelete(r *http.Request) bool {
+	return r.Method == http.MethodDelete && r.Host == objectHost
 }
 
 // objectWrite reports whether MinIO takes r for PutObject: it reads the
@@ -558,6 +572,39 @@ func TestStoreAuthorityObjectWrite(t *testing.T) {
 	}
 	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), "as to an object write") {
 		t.Errorf("logged %v, want one line about an object write", all)
+	}
+}
+
+// TestStoreAuthorityObjectDelete checks that a DELETE the store answered
+// as an object delete (204, as DeleteBucketCors answers: MinIO reads the
+// host as another bucket, the module path style) is not taken for its
+// bucket CORS verdict, which would let a user who may delete objects of
+// one bucket delete another's CORS configuration. Nothing in the answer
+// tells the two apart; the probe made for the success, sent to the same
+// host and path, names the bucket the store read.
+func TestStoreAuthorityObjectDelete(t *testing.T) {
+	req := signedAs("OTHERS", "DELETE", "http://"+objectHost+"/photos?cors", "")
+	store := newFakeStore()
+	logs := &errLog{}
+	s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+	configs := newMem(t, map[string]string{"photos": photosJSON})
+	rec := httptest.NewRecorder()
+	s.ServeCORS(rec, req, "photos", configs, store.serve)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
+		t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
+	}
+	if got, ok := configs.Configuration("photos"); !ok || !got.Equal(mustConfig(t, photosJSON)) {
+		t.Errorf("photos' configuration is now %v, %v", got, ok)
+	}
+	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), `bucket "api"`) {
+		t.Errorf("logged %v, want one line naming the bucket the store read", all)
+	}
+	// The store's verdict on a bucket it reads alike still counts.
+	store.corsImpl = true
+	rec = httptest.NewRecorder()
+	s.ServeCORS(rec, signedAs("CORSADMIN", "DELETE", "/photos?cors", ""), "photos", configs, store.serve)
+	if _, ok := configs.Configuration("photos"); rec.Code != http.StatusNoContent || ok {
+		t.Errorf("delete the store did: answer %d %s, configuration kept %v", rec.Code, rec.Body, ok)
 	}
 }
 
