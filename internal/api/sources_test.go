@@ -220,8 +220,6 @@ func TestAdminExplainStatic(t *testing.T) {
 	}
 }
 
-// TestAdminExplainHandlerRange: a handler index outside what GET
-// /s3_cors/sources counts is refused, never explained as not configured.
 // TestAdminUnreadableConfiguration checks how the admin routes show a
 // bucket whose stored configuration this node cannot read (Configs gives
 // nil and true): a configuration that refuses every request, not none,
@@ -266,6 +264,8 @@ func TestAdminUnreadableConfiguration(t *testing.T) {
 	}
 }
 
+// TestAdminExplainHandlerRange: a handler index outside what GET
+// /s3_cors/sources counts is refused, never explained as not configured.
 func TestAdminExplainHandlerRange(t *testing.T) {
 	const explainOn = `"method":"GET","origin":"https://any.example.com"}`
 	tests := []struct {

@@ -108,10 +108,11 @@ type SyncerOptions struct {
 // by whoever made them.
 //
 // A key that cannot be read or parsed by a later Sync is logged at warn
-// level with its key and skipped; the other buckets are unaffected. Its
-// bucket keeps the last configuration this Syncer read successfully, if
-// any; a bucket that never had a good configuration in this process has
-// none (it behaves as a bucket without CORS configuration). A failing key
+// level with its key; the other buckets are unaffected. Its bucket keeps
+// the last configuration this Syncer read successfully, if any; a bucket
+// that never had a good configuration in this process has one that cannot
+// be read (Lookup answers nil and true), which the caller must not take
+// for a bucket without CORS configuration. A failing key
 // is read again, and logged again, on every sync until it is fixed or
 // deleted, so that a problem stays visible and a torn read from a
 // non-atomic storage module repairs itself. A key that the first Sync
@@ -120,8 +121,8 @@ type SyncerOptions struct {
 //
 // Keeping the last good configuration favours availability of a running
 // node over agreement between nodes: a node started after the key went bad
-// has no configuration for that bucket while older nodes still serve the
-// last good one.
+// cannot read that bucket's configuration while older nodes still serve
+// the last good one.
 //
 // A failed List returns the error and leaves the configurations as they
 // were, so the caller keeps serving the last good ones.
@@ -732,11 +733,12 @@ func (s *Syncer) SetInterval(d time.Duration) {
 // exponential backoff up to a minute (or the interval, if longer), so that a
 // store that is down is not hammered; the snapshot stays the last good one
 // meanwhile. A node that has never read the store backs off up to five
-// seconds only (see maxBackoffUnloaded). Delays carry ±10% jitter so that nodes started together do not
-// sync in lockstep. With SyncerOptions.Notifications on a Notifier, Loop
-// also listens to the store's notifications and syncs as soon as another
-// node's write is announced (see listen). Loop returns when ctx ends; run
-// it in a goroutine.
+// seconds only (see maxBackoffUnloaded). Delays carry ±10% jitter so that
+// nodes started together do not sync in lockstep. With
+// SyncerOptions.Notifications on a Notifier, Loop also listens to the
+// store's notifications and syncs as soon as another node's write is
+// announced (see listen). Loop returns when ctx ends; run it in a
+// goroutine.
 func (s *Syncer) Loop(ctx context.Context, interval time.Duration) {
 	s.SetInterval(interval)
 	select {
