@@ -126,7 +126,9 @@ func (a *Admin) serveExplain(w http.ResponseWriter, r *http.Request) {
 type explained struct {
 	*s3cors.Explanation
 	// Source is runtime, bucket_config, default or none for a bucket's
-	// configuration, inline for one given in the request.
+	// configuration (unreadable when storage holds one this node cannot
+	// read: explained as a configuration without rules, as it is served),
+	// inline for one given in the request.
 	Source string `json:"source"`
 }
 
