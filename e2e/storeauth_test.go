@@ -436,3 +436,41 @@ http://:{{PORT0}} {
 		t.Errorf("GET /?cors on photos.s3.test by a user who may list buckets: %d %s", res.status, res.body)
 	}
 }
+
+// TestStoreModeObjectDelete puts the store mode, path style, in front of a
+// MinIO set up for virtual-hosted style (MINIO_DOMAIN): MinIO takes DELETE
+// /photos?cors on api.s3.test for DeleteObject of photos in bucket api, and
+// answers 204 as DeleteBucketCors would, which must not let a user who may
+// delete api's objects delete photos' CORS configuration.
+func TestStoreModeObjectDelete(t *testing.T) {
+	t.Parallel()
+	m := testenv.StartMinIOWithEnv(t, "MINIO_DOMAIN=s3.test")
+	c := testenv.StartCaddy(t, `{
+	admin {{ADMIN}}
+}
+http://:{{PORT0}} {
+	bind 127.0.0.1
+	s3_cors {
+		s3_api {
+			authorize store
+		}
+	}
+	reverse_proxy `+m.Endpoint+`
+}
+`, testenv.CaddyOptions{Ports: 1})
+	mc := minioClient(t, m)
+	makeBucket(t, mc, "api")
+	makeBucket(t, mc, "photos")
+	m.AddUser(t, "objects", "objects-secret", testenv.BucketPolicy([]string{"s3:DeleteObject"}, "api/*"))
+	ad := adminOf(t, c)
+	ad.mustPut("photos", storeCORS)
+
+	res := send(t, signedURL(t, http.MethodDelete, c.URL(0)+"/photos?cors", "", "objects", "objects-secret", time.Now(), "Host", "api.s3.test"))
+	if res.status != http.StatusForbidden {
+		t.Errorf("DELETE /photos?cors on api.s3.test by a user who may delete api's objects: %d %s", res.status, res.body)
+	}
+	wantConfig(t, ad, "photos", storeCORS)
+	if !strings.Contains(c.Output(), `names bucket \"api\"`) {
+		t.Error("the bucket the store read is not logged")
+	}
+}
