@@ -441,7 +441,8 @@ http://:{{PORT0}} {
 // MinIO set up for virtual-hosted style (MINIO_DOMAIN): MinIO takes DELETE
 // /photos?cors on api.s3.test for DeleteObject of photos in bucket api, and
 // answers 204 as DeleteBucketCors would, which must not let a user who may
-// delete api's objects delete photos' CORS configuration.
+// delete api's objects delete photos' CORS configuration (nor, through
+// PutObject, one who may write them set it).
 func TestStoreModeObjectDelete(t *testing.T) {
 	t.Parallel()
 	m := testenv.StartMinIOWithEnv(t, "MINIO_DOMAIN=s3.test")
@@ -461,11 +462,19 @@ http://:{{PORT0}} {
 	mc := minioClient(t, m)
 	makeBucket(t, mc, "api")
 	makeBucket(t, mc, "photos")
-	m.AddUser(t, "objects", "objects-secret", testenv.BucketPolicy([]string{"s3:DeleteObject"}, "api/*"))
+	m.AddUser(t, "objects", "objects-secret", testenv.BucketPolicy([]string{"s3:PutObject", "s3:DeleteObject"}, "api/*"))
 	ad := adminOf(t, c)
 	ad.mustPut("photos", storeCORS)
 
-	res := send(t, signedURL(t, http.MethodDelete, c.URL(0)+"/photos?cors", "", "objects", "objects-secret", time.Now(), "Host", "api.s3.test"))
+	// PutObject answers 200 as PutBucketCors would, with an ETag.
+	const evil = `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	res := send(t, signedURL(t, http.MethodPut, c.URL(0)+"/photos?cors", evil, "objects", "objects-secret", time.Now(), "Host", "api.s3.test"))
+	if res.status != http.StatusForbidden {
+		t.Errorf("PUT /photos?cors on api.s3.test by a user who may write api's objects: %d %s", res.status, res.body)
+	}
+	wantConfig(t, ad, "photos", storeCORS)
+
+	res = send(t, signedURL(t, http.MethodDelete, c.URL(0)+"/photos?cors", "", "objects", "objects-secret", time.Now(), "Host", "api.s3.test"))
 	if res.status != http.StatusForbidden {
 		t.Errorf("DELETE /photos?cors on api.s3.test by a user who may delete api's objects: %d %s", res.status, res.body)
 	}
