@@ -550,61 +550,49 @@ func TestStoreAuthorityGetAnswer(t *testing.T) {
 	}
 }
 
-// TestStoreAuthorityObjectWrite checks that a PUT the store answered as
-// an object write (200 with an ETag: MinIO reads the host as another
-// bucket, the module path style) is not taken for its bucket CORS verdict,
-// which would let a user who may write objects of one bucket set
-// another's CORS configuration.
-func TestStoreAuthorityObjectWrite(t *testing.T) {
+// TestStoreAuthorityObjectOperation checks that a success the store
+// answered to an object operation (MinIO reads the host as another bucket,
+// the module path style) is not taken for its bucket CORS verdict, which
+// would let a user who may write or delete objects of one bucket set or
+// delete another's CORS configuration: a PUT's 200 carries an ETag; a
+// DELETE's 204 carries nothing that tells it from DeleteBucketCors's, but
+// the probe made for the success, sent to the same host and path, names
+// the bucket the store read.
+func TestStoreAuthorityObjectOperation(t *testing.T) {
 	putXML := `<CORSConfiguration><CORSRule><AllowedOrigin>https://evil.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
-	req := signedAs("OTHERS", "PUT", "http://"+objectHost+"/photos?cors", putXML, "Content-MD5", md5Base64(putXML))
-	store := newFakeStore()
-	logs := &errLog{}
-	s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
-	configs := newMem(t, map[string]string{"photos": photosJSON})
-	rec := httptest.NewRecorder()
-	s.ServeCORS(rec, req, "photos", configs, store.serve)
-	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
-		t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
+	tests := []struct {
+		name, logged string
+		req          *http.Request
+	}{
+		{"object write", "as to an object write",
+			signedAs("OTHERS", "PUT", "http://"+objectHost+"/photos?cors", putXML, "Content-MD5", md5Base64(putXML))},
+		{"object delete", `names bucket "api"`, signedAs("OTHERS", "DELETE", "http://"+objectHost+"/photos?cors", "")},
 	}
-	if got, _ := configs.Configuration("photos"); !got.Equal(mustConfig(t, photosJSON)) {
-		t.Errorf("photos' configuration is now %v", got)
-	}
-	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), "as to an object write") {
-		t.Errorf("logged %v, want one line about an object write", all)
-	}
-}
-
-// TestStoreAuthorityObjectDelete checks that a DELETE the store answered
-// as an object delete (204, as DeleteBucketCors answers: MinIO reads the
-// host as another bucket, the module path style) is not taken for its
-// bucket CORS verdict, which would let a user who may delete objects of
-// one bucket delete another's CORS configuration. Nothing in the answer
-// tells the two apart; the probe made for the success, sent to the same
-// host and path, names the bucket the store read.
-func TestStoreAuthorityObjectDelete(t *testing.T) {
-	req := signedAs("OTHERS", "DELETE", "http://"+objectHost+"/photos?cors", "")
-	store := newFakeStore()
-	logs := &errLog{}
-	s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
-	configs := newMem(t, map[string]string{"photos": photosJSON})
-	rec := httptest.NewRecorder()
-	s.ServeCORS(rec, req, "photos", configs, store.serve)
-	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
-		t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
-	}
-	if got, ok := configs.Configuration("photos"); !ok || !got.Equal(mustConfig(t, photosJSON)) {
-		t.Errorf("photos' configuration is now %v, %v", got, ok)
-	}
-	if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), `bucket "api"`) {
-		t.Errorf("logged %v, want one line naming the bucket the store read", all)
-	}
-	// The store's verdict on a bucket it reads alike still counts.
-	store.corsImpl = true
-	rec = httptest.NewRecorder()
-	s.ServeCORS(rec, signedAs("CORSADMIN", "DELETE", "/photos?cors", ""), "photos", configs, store.serve)
-	if _, ok := configs.Configuration("photos"); rec.Code != http.StatusNoContent || ok {
-		t.Errorf("delete the store did: answer %d %s, configuration kept %v", rec.Code, rec.Body, ok)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			logs := &errLog{}
+			s := &S3API{Store: &StoreAuthority{}, LogError: logs.log}
+			configs := newMem(t, map[string]string{"photos": photosJSON})
+			rec := httptest.NewRecorder()
+			s.ServeCORS(rec, tt.req, "photos", configs, store.serve)
+			if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
+				t.Errorf("answer %d %s, want 403 AccessDenied", rec.Code, rec.Body)
+			}
+			if got, ok := configs.Configuration("photos"); !ok || !got.Equal(mustConfig(t, photosJSON)) {
+				t.Errorf("photos' configuration is now %v, %v", got, ok)
+			}
+			if all := logs.all(); len(all) != 1 || !strings.Contains(all[0].Error(), tt.logged) {
+				t.Errorf("logged %v, want one line with %q", all, tt.logged)
+			}
+			// The store's verdict on a bucket it reads alike still counts.
+			store.corsImpl = true
+			rec = httptest.NewRecorder()
+			s.ServeCORS(rec, signedAs("CORSADMIN", "DELETE", "/photos?cors", ""), "photos", configs, store.serve)
+			if _, ok := configs.Configuration("photos"); rec.Code != http.StatusNoContent || ok {
+				t.Errorf("delete the store did: answer %d %s, configuration kept %v", rec.Code, rec.Body, ok)
+			}
+		})
 	}
 }
 
