@@ -53,7 +53,7 @@ func TestAWSDocumentationExamples(t *testing.T) {
 			method: http.MethodGet, target: "/test.txt",
 			headers: []header{
 				{"Range", "bytes=0-9"},
-				{"X-Amz-Content-Sha256", emptySHA256},
+				{"X-Amz-Content-Sha256", EmptyPayload},
 				{"X-Amz-Date", "20130524T000000Z"},
 			},
 			auth: "AWS4-HMAC-SHA256 " + docCred + ",SignedHeaders=host;range;x-amz-content-sha256;x-amz-date," +
@@ -76,7 +76,7 @@ func TestAWSDocumentationExamples(t *testing.T) {
 			method: http.MethodGet, target: "/?lifecycle",
 			headers: []header{
 				{"X-Amz-Date", "20130524T000000Z"},
-				{"X-Amz-Content-Sha256", emptySHA256},
+				{"X-Amz-Content-Sha256", EmptyPayload},
 			},
 			auth: "AWS4-HMAC-SHA256 " + docCred + ",SignedHeaders=host;x-amz-content-sha256;x-amz-date," +
 				"Signature=fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543",
@@ -86,7 +86,7 @@ func TestAWSDocumentationExamples(t *testing.T) {
 			method: http.MethodGet, target: "/?max-keys=2&prefix=J",
 			headers: []header{
 				{"X-Amz-Date", "20130524T000000Z"},
-				{"X-Amz-Content-Sha256", emptySHA256},
+				{"X-Amz-Content-Sha256", EmptyPayload},
 			},
 			auth: "AWS4-HMAC-SHA256 " + docCred + ",SignedHeaders=host;x-amz-content-sha256;x-amz-date," +
 				"Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7",

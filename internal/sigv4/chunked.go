@@ -157,7 +157,7 @@ func (c *chunkReader) parseChunkHeader(line string) (int64, string, error) {
 // verifyChunk checks one chunk's signature, chained to the previous one.
 func (c *chunkReader) verifyChunk(provided string, data []byte) error {
 	sum := sha256.Sum256(data)
-	sts := chunkAlgorithm + "\n" + c.prefix + c.prevSig + "\n" + emptySHA256 + "\n" + hex.EncodeToString(sum[:])
+	sts := chunkAlgorithm + "\n" + c.prefix + c.prevSig + "\n" + EmptyPayload + "\n" + hex.EncodeToString(sum[:])
 	want := sign(c.key, sts)
 	if !equalSignatures(want, provided) {
 		return errSignatureMismatch(c.access, sts, provided, "")

@@ -16,11 +16,11 @@ func Sign(r *http.Request, creds Credentials, region string, at time.Time) {
 	at = at.UTC()
 	amzDate := at.Format(iso8601)
 	r.Header.Set("X-Amz-Date", amzDate)
-	r.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	r.Header.Set("X-Amz-Content-Sha256", EmptyPayload)
 	signed := []string{"host", "x-amz-content-sha256", "x-amz-date"}
 	sc := scope{accessKey: creds.AccessKey, date: at.Format(yyyymmdd), region: region}
 	cr := canonicalRequest(r.Method, canonicalURIs(rawPath(r))[0], canonicalQuery(parseQuery(rawQuery(r)), ""),
-		canonicalHeaders(r, signed), strings.Join(signed, ";"), emptySHA256)
+		canonicalHeaders(r, signed), strings.Join(signed, ";"), EmptyPayload)
 	sig := sign(signingKey(creds.SecretKey, sc.date, region), stringToSign(amzDate, sc.String(), cr))
 	r.Header.Set("Authorization", algorithm+" Credential="+creds.AccessKey+"/"+sc.String()+
 		", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)

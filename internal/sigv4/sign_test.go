@@ -46,10 +46,10 @@ func TestSign(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sdk.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+			sdk.Header.Set("X-Amz-Content-Sha256", EmptyPayload)
 			if err := v4.NewSigner().SignHTTP(context.Background(),
 				aws.Credentials{AccessKeyID: creds.AccessKey, SecretAccessKey: creds.SecretKey},
-				sdk, emptySHA256, "s3", "eu-west-3", at,
+				sdk, EmptyPayload, "s3", "eu-west-3", at,
 				func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }); err != nil {
 				t.Fatal(err)
 			}

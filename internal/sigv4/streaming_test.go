@@ -42,7 +42,7 @@ func encodeSigned(t testing.TB, data []byte, chunkSize int, key []byte, seed, pr
 	prev := seed
 	chunk := func(p []byte) {
 		sum := sha256.Sum256(p)
-		sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + prefix + prev + "\n" + emptySHA256 + "\n" + hex.EncodeToString(sum[:])
+		sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + prefix + prev + "\n" + EmptyPayload + "\n" + hex.EncodeToString(sum[:])
 		prev = hex.EncodeToString(testHMAC(key, sts))
 		b.WriteString(strconv.FormatInt(int64(len(p)), 16) + ";chunk-signature=" + prev + "\r\n")
 		b.Write(p)

@@ -24,8 +24,6 @@ const (
 	iso8601 = "20060102T150405Z"
 	// yyyymmdd is the credential scope's date layout.
 	yyyymmdd = "20060102"
-
-	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 // The payload values of x-amz-content-sha256 that are not a hash.
@@ -44,7 +42,7 @@ const (
 
 // EmptyPayload is the x-amz-content-sha256 of an empty body, its hex
 // SHA-256.
-const EmptyPayload = emptySHA256
+const EmptyPayload = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 const (
 	// MaxSkew is how far the request time of a header-signed request may

@@ -49,13 +49,13 @@ func TestVerifyHeader(t *testing.T) {
 			return sdkSign(t, putCORS(body), UnsignedPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "GET ?cors", request: func(t *testing.T) *http.Request {
-			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, emptySHA256, testNow, testCreds, testRegion)
+			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "DELETE ?cors", request: func(t *testing.T) *http.Request {
-			return sdkSign(t, clientRequest{method: http.MethodDelete, path: "/photos", rawQuery: "cors"}, emptySHA256, testNow, testCreds, testRegion)
+			return sdkSign(t, clientRequest{method: http.MethodDelete, path: "/photos", rawQuery: "cors"}, EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "?cors sent bare, as botocore does, signed as cors=", request: func(t *testing.T) *http.Request {
-			r := sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, emptySHA256, testNow, testCreds, testRegion)
+			r := sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, EmptyPayload, testNow, testCreds, testRegion)
 			if r.URL.RawQuery != "cors=" {
 				t.Fatalf("the SDK sent ?%s", r.URL.RawQuery)
 			}
@@ -63,24 +63,24 @@ func TestVerifyHeader(t *testing.T) {
 			return r
 		}},
 		{name: "virtual-hosted /?cors", request: func(t *testing.T) *http.Request {
-			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/", rawQuery: "cors"}, emptySHA256, testNow, testCreds, testRegion)
+			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/", rawQuery: "cors"}, EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "query with several parameters, spaces and repeated keys", request: func(t *testing.T) *http.Request {
 			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos",
-				rawQuery: "prefix=a%20b%2Fc&cors&b=2&b=1&%C3%A9=%E2%82%AC"}, emptySHA256, testNow, testCreds, testRegion)
+				rawQuery: "prefix=a%20b%2Fc&cors&b=2&b=1&%C3%A9=%E2%82%AC"}, EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "path with special characters, encoded by the client", request: func(t *testing.T) *http.Request {
 			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos/a b/c+d!é(1)$*'.txt",
 				rawPath: "/photos/" + uriEncode("a b", true) + "/" + uriEncode("c+d!é(1)$*'.txt", true)},
-				emptySHA256, testNow, testCreds, testRegion)
+				EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "path with an encoded slash in a key segment", request: func(t *testing.T) *http.Request {
 			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos/a/b", rawPath: "/photos/a%2Fb"},
-				emptySHA256, testNow, testCreds, testRegion)
+				EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "path with reserved characters sent and signed raw", request: func(t *testing.T) *http.Request {
 			return sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos/a!b(c)", rawPath: "/photos/a!b(c)"},
-				emptySHA256, testNow, testCreds, testRegion)
+				EmptyPayload, testNow, testCreds, testRegion)
 		}},
 		{name: "fixed region", opts: Options{Region: testRegion}, request: signedPut, body: body},
 		{name: "other region accepted by default", body: body, request: func(t *testing.T) *http.Request {
@@ -251,7 +251,7 @@ func TestVerifyHeader(t *testing.T) {
 // TestSignatureDoesNotMatchDocument checks the diagnostic elements S3 adds
 // to SignatureDoesNotMatch, in S3's order.
 func TestSignatureDoesNotMatchDocument(t *testing.T) {
-	r := sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, emptySHA256, testNow,
+	r := sdkSign(t, clientRequest{method: http.MethodGet, path: "/photos", rawQuery: "cors"}, EmptyPayload, testNow,
 		aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: "wrong"}, testRegion)
 	_, err := newTestVerifier(t, Options{}).Verify(r, 0)
 	e := wantError(t, err, 403, "SignatureDoesNotMatch", msgSignatureMismatch)
@@ -262,8 +262,8 @@ func TestSignatureDoesNotMatchDocument(t *testing.T) {
 	if got := strings.Join(names, ","); got != "AWSAccessKeyId,StringToSign,SignatureProvided,StringToSignBytes,CanonicalRequest,CanonicalRequestBytes" {
 		t.Fatalf("fields = %s", got)
 	}
-	wantCR := "GET\n/photos\ncors=\nhost:" + testHost + "\nx-amz-content-sha256:" + emptySHA256 +
-		"\nx-amz-date:20260314T150926Z\n\nhost;x-amz-content-sha256;x-amz-date\n" + emptySHA256
+	wantCR := "GET\n/photos\ncors=\nhost:" + testHost + "\nx-amz-content-sha256:" + EmptyPayload +
+		"\nx-amz-date:20260314T150926Z\n\nhost;x-amz-content-sha256;x-amz-date\n" + EmptyPayload
 	if got := field(t, e, "CanonicalRequest"); got != wantCR {
 		t.Fatalf("CanonicalRequest = %q, want %q", got, wantCR)
 	}
@@ -320,7 +320,7 @@ func TestMalformedAuthorization(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/photos?cors", nil)
 			r.Header.Set("X-Amz-Date", testNow.Format(iso8601))
-			r.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+			r.Header.Set("X-Amz-Content-Sha256", EmptyPayload)
 			r.Header.Set("Authorization", tt.value)
 			_, err := newTestVerifier(t, Options{}).Verify(r, 0)
 			wantError(t, err, tt.status, tt.code, tt.msg)
