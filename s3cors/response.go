@@ -43,13 +43,18 @@ func (d *Decision) Decorate(h http.Header, keep bool) { d.decoration.decorate(h,
 
 func (d *decoration) decorate(h http.Header, keep bool) {
 	vary := true // the store may have sent a Vary: look
-	if !keep || d.rule != nil {
+	if d.strips(keep) {
 		vary = stripCORS(h)
 	}
 	if d.rule != nil {
 		d.addCORS(h, vary)
 	}
 }
+
+// strips reports whether the store's CORS headers go, from the final
+// header, a 1xx's and the trailers alike: always, unless keep is set and
+// no rule matched.
+func (d *decoration) strips(keep bool) bool { return !keep || d.rule != nil }
 
 // addCORS sets the matched rule's headers, as S3 answers them (the
 // conformance cases record them; S3's guide:
@@ -100,14 +105,16 @@ func stripCORS(h http.Header) (varyLeft bool) {
 	// sets. Deleting and replacing existing keys while ranging is safe.
 	for name, lines := range h {
 		switch {
-		case len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix):
+		case isACHeader(name):
 			delete(h, name)
 		case len(name) == len(hdrVary) && strings.EqualFold(name, hdrVary):
-			if filterVary(h, name, lines) {
+			if filterTokens(h, name, lines, isCORSVaryToken) {
 				varyLeft = true
 			}
 		case len(name) == len(hdrTrailer) && strings.EqualFold(name, hdrTrailer):
-			filterTrailer(h, name, lines)
+			// Names a Trailer header announces are sent as trailers
+			// when the handler returns.
+			filterTokens(h, name, lines, isCORSHeaderName)
 		}
 	}
 	return varyLeft
@@ -116,48 +123,12 @@ func stripCORS(h http.Header) (varyLeft bool) {
 // isCORSHeaderName reports whether name is one of the headers the
 // decoration owns: an Access-Control-* header or Vary.
 func isCORSHeaderName(name string) bool {
-	return len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix) ||
-		strings.EqualFold(name, hdrVary)
+	return isACHeader(name) || strings.EqualFold(name, hdrVary)
 }
 
-// filterTrailer removes the names of CORS headers from the Trailer lines
-// h[name], and the lines left empty: net/http sends the values of the
-// names a Trailer header announces as trailers when the handler returns.
-func filterTrailer(h http.Header, name string, lines []string) {
-	var kept []string
-	changed := false
-	for i, line := range lines {
-		var names []string
-		dropped := false
-		for tok := range strings.SplitSeq(line, ",") {
-			tok = strings.Trim(tok, " \t")
-			if isCORSHeaderName(tok) {
-				dropped = true
-			} else if tok != "" {
-				names = append(names, tok)
-			}
-		}
-		if !dropped {
-			if changed {
-				kept = append(kept, line)
-			}
-			continue
-		}
-		if !changed {
-			changed = true
-			kept = append(make([]string, 0, len(lines)), lines[:i]...)
-		}
-		if len(names) > 0 {
-			kept = append(kept, strings.Join(names, ", "))
-		}
-	}
-	switch {
-	case !changed:
-	case len(kept) == 0:
-		delete(h, name)
-	default:
-		h[name] = kept
-	}
+// isACHeader reports whether name starts with Access-Control-, in any case.
+func isACHeader(name string) bool {
+	return len(name) >= len(acPrefix) && strings.EqualFold(name[:len(acPrefix)], acPrefix)
 }
 
 // stripCORSTrailers removes the CORS headers that a handler set as
@@ -174,13 +145,14 @@ func stripCORSTrailers(h http.Header) {
 // acPrefix starts the name of every CORS response header.
 const acPrefix = "Access-Control-"
 
-// filterVary removes the CORS tokens from the Vary lines of h[name], and
-// the lines left empty. A line without such tokens is kept as it is. It
-// reports whether a line is left under name.
-func filterVary(h http.Header, name string, lines []string) bool {
+// filterTokens removes from the comma-separated lines h[name] (Vary,
+// Trailer) the tokens drop reports, and the lines left empty. A line
+// without such tokens is kept as it is, and lines without any are not
+// copied. It reports whether a line is left under name.
+func filterTokens(h http.Header, name string, lines []string, drop func(string) bool) bool {
 	first := -1
 	for i, line := range lines {
-		if hasCORSToken(line) {
+		if hasToken(line, drop) {
 			first = i
 			break
 		}
@@ -191,9 +163,9 @@ func filterVary(h http.Header, name string, lines []string) bool {
 	kept := make([]string, first, len(lines))
 	copy(kept, lines[:first])
 	for _, line := range lines[first:] {
-		if !hasCORSToken(line) {
+		if !hasToken(line, drop) {
 			kept = append(kept, line)
-		} else if rest := removeCORSTokens(line); rest != "" {
+		} else if rest := removeTokens(line, drop); rest != "" {
 			kept = append(kept, rest)
 		}
 	}
@@ -205,26 +177,27 @@ func filterVary(h http.Header, name string, lines []string) bool {
 	return true
 }
 
+// isCORSVaryToken reports whether a Vary token is one of S3's own.
 func isCORSVaryToken(t string) bool {
 	return strings.EqualFold(t, "Origin") ||
 		strings.EqualFold(t, "Access-Control-Request-Headers") ||
 		strings.EqualFold(t, "Access-Control-Request-Method")
 }
 
-func hasCORSToken(line string) bool {
+func hasToken(line string, drop func(string) bool) bool {
 	for tok := range strings.SplitSeq(line, ",") {
-		if isCORSVaryToken(strings.Trim(tok, " \t")) {
+		if drop(strings.Trim(tok, " \t")) {
 			return true
 		}
 	}
 	return false
 }
 
-func removeCORSTokens(line string) string {
+func removeTokens(line string, drop func(string) bool) string {
 	var kept []string
 	for tok := range strings.SplitSeq(line, ",") {
 		tok = strings.Trim(tok, " \t")
-		if tok != "" && !isCORSVaryToken(tok) {
+		if tok != "" && !drop(tok) {
 			kept = append(kept, tok)
 		}
 	}

@@ -73,7 +73,7 @@ func (w *ResponseWriter) WriteHeader(code int) {
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if !w.keep || w.decoration.rule != nil {
+		if w.decoration.strips(w.keep) {
 			stripCORS(w.ResponseWriter.Header())
 		}
 		w.ResponseWriter.WriteHeader(code)
@@ -161,7 +161,7 @@ func (w *ResponseWriter) Finish() {
 	}
 	// Only a header set that grew can hold new trailers: the usual
 	// response costs one length.
-	if h := w.ResponseWriter.Header(); len(h) > w.headerLen && (!w.keep || w.decoration.rule != nil) {
+	if h := w.ResponseWriter.Header(); len(h) > w.headerLen && w.decoration.strips(w.keep) {
 		stripCORSTrailers(h)
 	}
 }
